@@ -1,0 +1,53 @@
+"""normix: Generalized Hyperbolic distributions as exponential families, fitted by EM.
+
+Importing normix turns on JAX's 64-bit mode (``jax_enable_x64``): every kernel
+is written for float64 and its accuracy guarantees hold only there.  Public
+classes are imported on first use, so ``import normix`` compiles nothing and
+loads neither numba nor scipy's optimisers.
+"""
+import importlib
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "ExponentialFamily": "normix.exponential_family",
+    "Gamma": "normix.distributions.gamma",
+    "InverseGamma": "normix.distributions.inverse_gamma",
+    "InverseGaussian": "normix.distributions.inverse_gaussian",
+    "GeneralizedInverseGaussian": "normix.distributions.generalized_inverse_gaussian",
+    "GIG": "normix.distributions.generalized_inverse_gaussian",
+    "MultivariateNormal": "normix.distributions.normal",
+    "JointNormalMixture": "normix.mixtures.joint",
+    "NormalMixture": "normix.mixtures.marginal",
+    "JointVarianceGamma": "normix.distributions.variance_gamma",
+    "VarianceGamma": "normix.distributions.variance_gamma",
+    "JointNormalInverseGamma": "normix.distributions.normal_inverse_gamma",
+    "NormalInverseGamma": "normix.distributions.normal_inverse_gamma",
+    "JointNormalInverseGaussian": "normix.distributions.normal_inverse_gaussian",
+    "NormalInverseGaussian": "normix.distributions.normal_inverse_gaussian",
+    "JointGeneralizedHyperbolic": "normix.distributions.generalized_hyperbolic",
+    "GeneralizedHyperbolic": "normix.distributions.generalized_hyperbolic",
+    "EMResult": "normix.fitting.em",
+    "BatchEMFitter": "normix.fitting.em",
+    "OnlineEMFitter": "normix.fitting.em",
+    "MiniBatchEMFitter": "normix.fitting.em",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'normix' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))

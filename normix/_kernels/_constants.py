@@ -1,0 +1,18 @@
+"""Numerical constants shared by both kernel twins (numpy and stdlib only).
+
+Every threshold used by a CPU twin and its JAX twin is defined here once, with a
+note on how it was chosen, so that the twins cannot drift apart.
+"""
+import math
+
+LOG_2 = math.log(2.0)
+LOG_PI = math.log(math.pi)
+LOG_2PI = math.log(2.0 * math.pi)
+HALF_LOG_2PI = 0.5 * LOG_2PI
+EULER_GAMMA = 0.57721566490153286060651209008240243
+
+# ---------------------------------------------------------------- Bessel K_v(z)
+# Documented domain of log_kv: |v| <= LOG_KV_MAX_ORDER, LOG_KV_MIN_ARG <= z <= LOG_KV_MAX_ARG.
+LOG_KV_MAX_ORDER = 500.0
+LOG_KV_MIN_ARG = 1e-300
+LOG_KV_MAX_ARG = 1e300

@@ -1,0 +1,123 @@
+"""Backend dispatch: the only module that imports the kernel twins.
+
+Kernel modules come in pairs, ``<family>_cpu.py`` (numba) and ``<family>_jax.py``
+(pure JAX), and each lists its kernels in ``__all__``.  The registry is built by
+discovering those pairs, so a kernel is available on a backend exactly when its
+twin exists; :func:`registry_problems` reports any kernel that lacks a twin (the
+parity suite fails on it).
+
+``kernels(backend)`` validates the backend name once and returns a frozen
+:class:`KernelBundle`.  The CPU twins run on concrete arrays only: called with a
+traced JAX value (inside ``jit``, ``vmap`` or ``grad``) they raise a
+``TypeError`` that says to use ``backend='jax'`` there.  Nothing is routed
+through ``jax.pure_callback`` silently.
+"""
+import functools
+import importlib
+import os
+import pkgutil
+from dataclasses import dataclass
+from types import MappingProxyType
+
+BACKENDS = ("cpu", "jax")
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def validate_backend(backend):
+    """Return ``backend`` if it names a backend, else raise ``ValueError`` listing the valid names."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS!r}, got {backend!r}")
+    return backend
+
+
+def kernel_families():
+    """Names of the kernel families, from the ``<family>_cpu`` / ``<family>_jax`` modules present."""
+    names = {m.name for m in pkgutil.iter_modules([_PACKAGE_DIR])}
+    families = set()
+    for name in names:
+        for backend in BACKENDS:
+            if name.endswith("_" + backend):
+                families.add(name[: -len(backend) - 1])
+    return tuple(sorted(families))
+
+
+def twin_module(family, backend):
+    """Import and return the ``backend`` twin module of kernel ``family``."""
+    validate_backend(backend)
+    return importlib.import_module(f"normix._kernels.{family}_{backend}")
+
+
+def _exported(family, backend):
+    try:
+        module = twin_module(family, backend)
+    except ModuleNotFoundError:
+        return {}
+    return {name: getattr(module, name) for name in getattr(module, "__all__", ())}
+
+
+def registry_problems():
+    """List of human-readable problems with the twin registry (empty when every kernel has its twin)."""
+    problems = []
+    for family in kernel_families():
+        cpu = set(_exported(family, "cpu"))
+        jax = set(_exported(family, "jax"))
+        for name in sorted(cpu - jax):
+            problems.append(f"kernel {family}.{name} has a cpu twin but no jax twin")
+        for name in sorted(jax - cpu):
+            problems.append(f"kernel {family}.{name} has a jax twin but no cpu twin")
+    return problems
+
+
+def registered_kernels():
+    """Mapping kernel name -> family, for every kernel that has both twins."""
+    table = {}
+    for family in kernel_families():
+        both = set(_exported(family, "cpu")) & set(_exported(family, "jax"))
+        for name in both:
+            if name in table:
+                raise RuntimeError(f"kernel {name!r} is exported by two families: {table[name]}, {family}")
+            table[name] = family
+    return table
+
+
+def _reject_traced(name, func):
+    from jax.core import Tracer
+
+    @functools.wraps(func)
+    def concrete_only(*args, **kwargs):
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Tracer):
+                raise TypeError(
+                    f"kernel {name!r} with backend='cpu' needs concrete arrays but got a traced "
+                    "JAX value (inside jit, vmap or grad); use backend='jax' there"
+                )
+        return func(*args, **kwargs)
+
+    return concrete_only
+
+
+@dataclass(frozen=True)
+class KernelBundle:
+    """Kernels of one backend, reachable as attributes (``bundle.log_kv(v, z)``)."""
+
+    backend: str
+    table: MappingProxyType
+
+    def __getattr__(self, name):
+        try:
+            return self.table[name]
+        except KeyError:
+            raise AttributeError(
+                f"no kernel {name!r} for backend {self.backend!r}; available: {sorted(self.table)}"
+            ) from None
+
+
+@functools.cache
+def kernels(backend):
+    """The :class:`KernelBundle` of ``backend`` (``'cpu'`` or ``'jax'``)."""
+    validate_backend(backend)
+    table = {}
+    for name, family in registered_kernels().items():
+        func = _exported(family, backend)[name]
+        table[name] = _reject_traced(name, func) if backend == "cpu" else func
+    return KernelBundle(backend, MappingProxyType(table))

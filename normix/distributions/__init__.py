@@ -1,0 +1,1 @@
+"""Distributions of normix: the subordinators, the multivariate normal and the mixtures."""

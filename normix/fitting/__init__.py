@@ -1,0 +1,1 @@
+"""Fitting: Bregman (eta -> theta) solvers and EM fitters."""

@@ -1,0 +1,1 @@
+"""Normal variance-mean mixtures: the joint exponential family and the marginal law."""

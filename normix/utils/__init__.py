@@ -1,0 +1,1 @@
+"""Public utilities: constants, Bessel functions, plotting."""
