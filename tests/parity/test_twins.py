@@ -1,0 +1,138 @@
+"""Parity suite: every registered kernel's numba twin against its JAX twin.
+
+For each kernel in the dispatch registry, the case table in
+``normix._kernels.cases.<family>`` supplies regular and extreme inputs.  On every
+case the CPU twin and the JAX twin (eager, under ``jax.jit`` and under
+``jax.vmap`` over the leading axis) must agree to the kernel's stated relative
+tolerance, give the same shapes, dtypes and NaN/inf pattern, and leave their
+inputs untouched.  Agreement with independent oracles (mpmath, quadrature) is
+tested per kernel in ``tests/kernels``.
+"""
+import copy
+import importlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from normix._kernels import dispatch
+
+REGISTRY = dispatch.registered_kernels()
+
+
+def case_module(family):
+    return importlib.import_module(f"normix._kernels.cases.{family}")
+
+
+def all_cases():
+    params = []
+    for name, family in sorted(REGISTRY.items()):
+        cases = getattr(case_module(family), "CASES", {}).get(name, {})
+        for case_name in sorted(cases):
+            params.append(pytest.param(name, family, case_name, id=f"{name}-{case_name}"))
+    return params
+
+
+def tolerances(family, name):
+    module = case_module(family)
+    return module.RTOL.get(name, 1e-13), getattr(module, "ATOL", {}).get(name, 0.0)
+
+
+def as_tuple(out):
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def assert_twins_agree(cpu_out, jax_out, rtol, atol, label):
+    cpu_out, jax_out = as_tuple(cpu_out), as_tuple(jax_out)
+    assert len(cpu_out) == len(jax_out), f"{label}: twins return different numbers of outputs"
+    for k, (c, j) in enumerate(zip(cpu_out, jax_out)):
+        c, j = np.asarray(c), np.asarray(j)
+        assert c.shape == j.shape, f"{label}[{k}]: shapes {c.shape} (cpu) vs {j.shape} (jax)"
+        assert c.dtype.kind == j.dtype.kind and c.dtype.itemsize == j.dtype.itemsize, (
+            f"{label}[{k}]: dtypes {c.dtype} (cpu) vs {j.dtype} (jax)"
+        )
+        if c.dtype.kind in "fc":
+            np.testing.assert_array_equal(np.isnan(c), np.isnan(j), err_msg=f"{label}[{k}]: NaN pattern")
+            np.testing.assert_array_equal(np.isposinf(c), np.isposinf(j), err_msg=f"{label}[{k}]: +inf pattern")
+            np.testing.assert_array_equal(np.isneginf(c), np.isneginf(j), err_msg=f"{label}[{k}]: -inf pattern")
+            finite = np.isfinite(c) & np.isfinite(j)
+            np.testing.assert_allclose(j[finite], c[finite], rtol=rtol, atol=atol, err_msg=f"{label}[{k}]")
+        else:
+            np.testing.assert_array_equal(c, j, err_msg=f"{label}[{k}]")
+
+
+def split_static(args):
+    """Indices of array arguments; Python scalars (iteration counts, tolerances) stay static."""
+    return [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
+
+
+def bind_static(func, args, array_idx):
+    static = {i: a for i, a in enumerate(args) if i not in array_idx}
+
+    def bound(*arrays):
+        full = list(arrays)
+        for i in sorted(static):
+            full.insert(i, static[i])
+        return func(*full)
+
+    return bound
+
+
+def test_every_kernel_has_both_twins():
+    assert dispatch.registry_problems() == []
+    assert REGISTRY, "the kernel registry is empty"
+
+
+@pytest.mark.parametrize("name,family", sorted(REGISTRY.items()))
+def test_every_kernel_has_regular_and_extreme_cases(name, family):
+    cases = getattr(case_module(family), "CASES", {}).get(name)
+    assert cases, f"kernel {name} has no parity cases in normix._kernels.cases.{family}"
+    assert "regular" in cases and "extreme" in cases, f"kernel {name} needs 'regular' and 'extreme' cases"
+
+
+def test_case_tables_name_only_registered_kernels():
+    for family in set(REGISTRY.values()):
+        for name in getattr(case_module(family), "CASES", {}):
+            assert REGISTRY.get(name) == family, f"cases.{family} lists {name}, which is not a registered kernel"
+
+
+@pytest.mark.parametrize("name,family,case_name", all_cases())
+def test_cpu_twin_matches_jax_twin(name, family, case_name):
+    args = case_module(family).CASES[name][case_name]
+    rtol, atol = tolerances(family, name)
+    cpu_kernel = getattr(dispatch.kernels("cpu"), name)
+    jax_kernel = getattr(dispatch.kernels("jax"), name)
+
+    pristine = copy.deepcopy(args)
+    cpu_out = cpu_kernel(*args)
+    for before, after in zip(pristine, args):
+        np.testing.assert_array_equal(np.asarray(before), np.asarray(after), err_msg=f"{name} mutated its input")
+
+    array_idx = split_static(args)
+    jax_args = [jnp.asarray(args[i]) for i in array_idx]
+    bound = bind_static(jax_kernel, args, array_idx)
+
+    assert_twins_agree(cpu_out, bound(*jax_args), rtol, atol, f"{name}/{case_name} eager")
+    assert_twins_agree(cpu_out, jax.jit(bound)(*jax_args), rtol, atol, f"{name}/{case_name} jit")
+
+    in_axes = [0 if a.ndim >= 1 else None for a in jax_args]
+    lengths = {a.shape[0] for a in jax_args if a.ndim >= 1}
+    assert len(lengths) == 1, f"{name}/{case_name}: array arguments need one common leading length for vmap"
+    vmapped = jax.vmap(bound, in_axes=in_axes)(*jax_args)
+    assert_twins_agree(cpu_out, vmapped, rtol, atol, f"{name}/{case_name} vmap")
+
+
+def test_cpu_kernels_reject_traced_values():
+    name = sorted(REGISTRY)[0]
+    family = REGISTRY[name]
+    args = case_module(family).CASES[name]["regular"]
+    array_idx = split_static(args)
+    bound = bind_static(getattr(dispatch.kernels("cpu"), name), args, array_idx)
+    with pytest.raises(TypeError, match="backend='jax'"):
+        jax.jit(bound)(*[jnp.asarray(args[i]) for i in array_idx])
+
+
+def test_unknown_backend_lists_valid_names():
+    with pytest.raises(ValueError, match="'cpu', 'jax'"):
+        dispatch.kernels("gpu")
