@@ -19,6 +19,8 @@ import pkgutil
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
+
 BACKENDS = ("cpu", "jax")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,6 +30,22 @@ def validate_backend(backend):
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS!r}, got {backend!r}")
     return backend
+
+
+_TRACEABLE = {"cpu": False, "jax": True}
+
+
+def traceable(backend):
+    """Whether ``backend``'s kernels can run on traced values (inside jit, vmap, grad, lax loops)."""
+    return _TRACEABLE[validate_backend(backend)]
+
+
+def to_backend(tree, backend):
+    """Convert every array leaf of ``tree`` to the array type of ``backend`` (numpy or JAX)."""
+    import jax
+
+    convert = jax.numpy.asarray if traceable(backend) else np.asarray
+    return jax.tree_util.tree_map(convert, tree)
 
 
 def kernel_families():
