@@ -16,3 +16,11 @@ EULER_GAMMA = 0.57721566490153286060651209008240243
 LOG_KV_MAX_ORDER = 500.0
 LOG_KV_MIN_ARG = 1e-300
 LOG_KV_MAX_ARG = 1e300
+
+# ------------------------------------------------- Bessel K_v(z) by quadrature
+# The trapezoid window of K_v(z) = ∫_0^∞ exp(-z cosh t) cosh(vt) dt keeps every
+# t where the log-integrand is within LOG_KV_WINDOW_DROP of its peak: the part
+# left out is below exp(-40) ~ 4e-18 of the integral.
+LOG_KV_WINDOW_DROP = 40.0
+# Trapezoid intervals on that window.
+LOG_KV_QUAD_NODES = 128
