@@ -1,0 +1,195 @@
+"""Batch EM: every iteration uses all rows.
+
+Two loops share one definition of an iteration (E-step, M-step, regularisation,
+convergence test):
+
+* a compiled ``lax.while_loop`` when both backends are traceable (``'jax'``) and
+  ``verbose <= 1``: one program for the whole fit, no per-iteration retrace or
+  host round trip;
+* a Python loop otherwise (numba kernels, or a per-iteration table), whose
+  per-iteration work is two kernel calls on plain arrays.
+
+An iterate that stops being finite ends the fit: the last finite state is kept
+and the result says so (``converged=False`` and a message).
+"""
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from normix._em.convergence import (
+    param_change_jax,
+    param_change_numpy,
+    state_is_finite_jax,
+    state_is_finite_numpy,
+)
+from normix._em.progress import Progress
+from normix._em.result import EMResult
+from normix._kernels import dispatch
+
+REGULARIZATIONS = ("none", "det_sigma_one")
+M_STEP_METHODS = ("newton", "lbfgs", "bfgs")
+
+
+def validate_em_options(max_iter, tol, verbose, regularization, m_step_method):
+    """Raise ``ValueError`` naming the first invalid EM option."""
+    if not (isinstance(max_iter, (int, np.integer)) and max_iter >= 1):
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be > 0 and finite, got {tol!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    if regularization not in REGULARIZATIONS:
+        raise ValueError(f"regularization must be one of {REGULARIZATIONS!r}, got {regularization!r}")
+    if m_step_method not in M_STEP_METHODS:
+        raise ValueError(f"m_step_method must be one of {M_STEP_METHODS!r}, got {m_step_method!r}")
+
+
+def run_python_loop(family, state, X, *, max_iter, tol, verbose, regularization, e_backend, m_backend, method):
+    """EM as a Python loop over kernel calls; returns ``(state, lls, changes, converged, message)``."""
+    lls, changes = [], []
+    converged, message = False, f"stopped after max_iter={max_iter} iterations without meeting tol={tol:g}"
+    progress = Progress(family.__name__, max_iter, enabled=verbose >= 1)
+    if verbose >= 2:
+        print(f"{'iter':>5} {'mean log-lik':>16} {'change':>10} {'time (s)':>9}")
+    start = time.perf_counter()
+    e_state = dispatch.to_backend(state, e_backend)
+    for iteration in range(1, max_iter + 1):
+        stats, ll = family.em_e_step(X, e_state, e_backend)
+        ll = float(ll)
+        new = family.em_m_step(dispatch.to_backend(stats, m_backend), dispatch.to_backend(state, m_backend), m_backend, method)
+        new = family.em_regularize(new, regularization)
+        new = dispatch.to_backend(new, "cpu")
+        if not state_is_finite_numpy(new, ll):
+            message = f"iteration {iteration} produced a non-finite iterate; returning the last finite model"
+            if np.isfinite(ll):
+                lls.append(ll)
+            break
+        change = param_change_numpy(state, new)
+        lls.append(ll)
+        changes.append(change)
+        state = new
+        e_state = dispatch.to_backend(state, e_backend)
+        progress.update(iteration, ll, change)
+        if verbose >= 2:
+            print(f"{iteration:>5} {ll:>16.8f} {change:>10.3e} {time.perf_counter() - start:>9.3f}")
+        if change < tol:
+            converged, message = True, f"converged in {iteration} iterations (change {change:.2e} < tol={tol:g})"
+            break
+    progress.close()
+    return state, np.asarray(lls), np.asarray(changes), converged, message
+
+
+def run_compiled_loop(family, state, X, *, max_iter, tol, regularization, method):
+    """EM as one ``lax.while_loop`` program; returns ``(state, lls, changes, converged, message)``."""
+    X = jnp.asarray(X)
+    state = dispatch.to_backend(state, "jax")
+    lls, changes, n_iter, converged, failed, state = _compiled_em(
+        family, max_iter, regularization, method, state, X, jnp.asarray(tol, dtype=jnp.float64)
+    )
+    n_iter, converged, failed = int(n_iter), bool(converged), bool(failed)
+    if converged:
+        message = f"converged in {n_iter} iterations (change {float(changes[n_iter - 1]):.2e} < tol={tol:g})"
+    elif failed:
+        message = f"iteration {n_iter + 1} produced a non-finite iterate; returning the last finite model"
+    else:
+        message = f"stopped after max_iter={max_iter} iterations without meeting tol={tol:g}"
+    kept = n_iter + (1 if failed and bool(jnp.isfinite(lls[n_iter])) else 0)
+    return dispatch.to_backend(state, "cpu"), np.asarray(lls[:kept]), np.asarray(changes[:n_iter]), converged, message
+
+
+def _em_while(family, max_iter, regularization, method, state, X, tol):
+    lls = jnp.full(max_iter, jnp.nan)
+    changes = jnp.full(max_iter, jnp.nan)
+
+    def cond(carry):
+        _, i, _, _, done, _ = carry
+        return (i < max_iter) & jnp.logical_not(done)
+
+    def body(carry):
+        state, i, lls, changes, _, _ = carry
+        stats, ll = family.em_e_step(X, state, "jax")
+        new = family.em_regularize(family.em_m_step(stats, state, "jax", method), regularization)
+        finite = state_is_finite_jax(new, ll)
+        change = param_change_jax(state, new)
+        lls = lls.at[i].set(ll)
+        changes = changes.at[i].set(jnp.where(finite, change, jnp.nan))
+        state = jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new, state)
+        done = jnp.logical_not(finite) | (change < tol)
+        return state, i + jnp.where(finite, 1, 0), lls, changes, done, jnp.logical_not(finite)
+
+    init = (state, jnp.asarray(0), lls, changes, jnp.asarray(False), jnp.asarray(False))
+    state, n_iter, lls, changes, done, failed = jax.lax.while_loop(cond, body, init)
+    converged = done & jnp.logical_not(failed)
+    return lls, changes, n_iter, converged, failed, state
+
+
+_compiled_em = jax.jit(_em_while, static_argnums=(0, 1, 2, 3))
+
+
+class BatchEMFitter:
+    """Batch EM: E-step over all rows, M-step, optional regularisation, until convergence.
+
+    Convergence is the relative change of the normal parameters (mu, gamma, L_Sigma)
+    falling below ``tol`` (see :mod:`normix._em.convergence`); the subordinator's
+    parameters are not part of the measure.
+
+    Parameters
+    ----------
+    max_iter : int
+        Maximum number of EM iterations.
+    tol : float
+        Tolerance on the relative parameter change.
+    verbose : int
+        0 silent; 1 a summary line (and a progress line for fits longer than a couple of
+        seconds); 2 a per-iteration table (iteration, mean log-likelihood, change, time).
+    regularization : {'none', 'det_sigma_one'}
+        ``'det_sigma_one'`` rescales every iterate to ``|Sigma| = 1`` (the GH family is not
+        identified in scale otherwise); the marginal law is unchanged.
+    e_step_backend, m_step_backend : {'jax', 'cpu'}
+        Backends of the E-step and the M-step's eta -> theta solve.
+    m_step_method : {'newton', 'lbfgs', 'bfgs'}
+        Solver of the subordinator's eta -> theta problem.
+
+    Notes
+    -----
+    With both backends ``'jax'`` and ``verbose <= 1`` the whole fit runs as one compiled
+    ``lax.while_loop``; otherwise a Python loop calls the kernels once per iteration.
+    """
+
+    def __init__(self, *, max_iter=200, tol=1e-3, verbose=0, regularization="none",
+                 e_step_backend="jax", m_step_backend="cpu", m_step_method="newton"):
+        validate_em_options(max_iter, tol, verbose, regularization, m_step_method)
+        self.max_iter = int(max_iter)
+        self.tol = float(tol)
+        self.verbose = verbose
+        self.regularization = regularization
+        self.e_step_backend = dispatch.validate_backend(e_step_backend)
+        self.m_step_backend = dispatch.validate_backend(m_step_backend)
+        self.m_step_method = m_step_method
+
+    def fit(self, model, X):
+        """Run batch EM from ``model`` on the rows of ``X`` (shape (n, d)); returns an :class:`EMResult`."""
+        family = type(model)
+        X = family.em_validate_data(X, model)
+        start = time.perf_counter()
+        state = family.em_regularize(family.em_state(model, "cpu"), self.regularization)
+        compiled = (dispatch.traceable(self.e_step_backend) and dispatch.traceable(self.m_step_backend)
+                    and self.verbose <= 1)
+        if compiled:
+            outcome = run_compiled_loop(family, state, X, max_iter=self.max_iter, tol=self.tol,
+                                        regularization=self.regularization, method=self.m_step_method)
+        else:
+            outcome = run_python_loop(family, state, X, max_iter=self.max_iter, tol=self.tol,
+                                      verbose=self.verbose, regularization=self.regularization,
+                                      e_backend=self.e_step_backend, m_backend=self.m_step_backend,
+                                      method=self.m_step_method)
+        state, lls, changes, converged, message = outcome
+        result = EMResult(model=family.em_model(state), log_likelihoods=lls, param_changes=changes,
+                          n_iter=len(changes), converged=converged,
+                          elapsed_time=time.perf_counter() - start, message=message)
+        if self.verbose >= 1:
+            last = f", mean log-lik {lls[-1]:.6f}" if len(lls) else ""
+            print(f"{family.__name__} EM: {message}{last}, {result.elapsed_time:.3f} s")
+        return result
