@@ -97,9 +97,34 @@ def test_case_tables_name_only_registered_kernels():
             assert REGISTRY.get(name) == family, f"cases.{family} lists {name}, which is not a registered kernel"
 
 
+def unpack_case(case):
+    """``(args, vmap_args, in_axes)`` of a case.
+
+    A case is a tuple of arguments of an elementwise kernel (then ``jax.vmap`` maps every
+    array argument over its leading axis), or a dict with ``"args"`` and, for kernels whose
+    rows are not independent (reductions), ``"vmap_args"`` and ``"in_axes"``: a batch of
+    problems to map over.
+    """
+    if isinstance(case, dict):
+        return case["args"], case["vmap_args"], case["in_axes"]
+    in_axes = tuple(0 if isinstance(a, np.ndarray) and a.ndim >= 1 else None for a in case)
+    return case, case, in_axes
+
+
+def cpu_per_slice(kernel, args, in_axes):
+    """The CPU twin applied to each slice of a batch of problems, outputs stacked."""
+    length = {a.shape[ax] for a, ax in zip(args, in_axes) if ax is not None}
+    assert len(length) == 1, "mapped arguments need one common length"
+    outs = []
+    for i in range(length.pop()):
+        sliced = [np.take(a, i, axis=ax) if ax is not None else a for a, ax in zip(args, in_axes)]
+        outs.append(as_tuple(kernel(*sliced)))
+    return tuple(np.stack([np.asarray(o[k]) for o in outs]) for k in range(len(outs[0])))
+
+
 @pytest.mark.parametrize("name,family,case_name", all_cases())
 def test_cpu_twin_matches_jax_twin(name, family, case_name):
-    args = case_module(family).CASES[name][case_name]
+    args, vmap_args, in_axes = unpack_case(case_module(family).CASES[name][case_name])
     rtol, atol = tolerances(family, name)
     cpu_kernel = getattr(dispatch.kernels("cpu"), name)
     jax_kernel = getattr(dispatch.kernels("jax"), name)
@@ -110,23 +135,23 @@ def test_cpu_twin_matches_jax_twin(name, family, case_name):
         np.testing.assert_array_equal(np.asarray(before), np.asarray(after), err_msg=f"{name} mutated its input")
 
     array_idx = split_static(args)
-    jax_args = [jnp.asarray(args[i]) for i in array_idx]
     bound = bind_static(jax_kernel, args, array_idx)
-
+    jax_args = [jnp.asarray(args[i]) for i in array_idx]
     assert_twins_agree(cpu_out, bound(*jax_args), rtol, atol, f"{name}/{case_name} eager")
     assert_twins_agree(cpu_out, jax.jit(bound)(*jax_args), rtol, atol, f"{name}/{case_name} jit")
 
-    in_axes = [0 if a.ndim >= 1 else None for a in jax_args]
-    lengths = {a.shape[0] for a in jax_args if a.ndim >= 1}
-    assert len(lengths) == 1, f"{name}/{case_name}: array arguments need one common leading length for vmap"
-    vmapped = jax.vmap(bound, in_axes=in_axes)(*jax_args)
-    assert_twins_agree(cpu_out, vmapped, rtol, atol, f"{name}/{case_name} vmap")
+    vmap_idx = split_static(vmap_args)
+    vmap_bound = bind_static(jax_kernel, vmap_args, vmap_idx)
+    axes = [in_axes[i] for i in vmap_idx]
+    vmapped = jax.vmap(vmap_bound, in_axes=axes)(*[jnp.asarray(vmap_args[i]) for i in vmap_idx])
+    expected = cpu_per_slice(cpu_kernel, vmap_args, in_axes)
+    assert_twins_agree(expected, vmapped, rtol, atol, f"{name}/{case_name} vmap")
 
 
 def test_cpu_kernels_reject_traced_values():
     name = sorted(REGISTRY)[0]
     family = REGISTRY[name]
-    args = case_module(family).CASES[name]["regular"]
+    args = unpack_case(case_module(family).CASES[name]["regular"])[0]
     array_idx = split_static(args)
     bound = bind_static(getattr(dispatch.kernels("cpu"), name), args, array_idx)
     with pytest.raises(TypeError, match="backend='jax'"):
