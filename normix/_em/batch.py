@@ -59,7 +59,7 @@ def run_python_loop(family, state, X, *, max_iter, tol, verbose, regularization,
         stats, ll = family.em_e_step(X, e_state, e_backend)
         ll = float(ll)
         new = family.em_m_step(dispatch.to_backend(stats, m_backend), dispatch.to_backend(state, m_backend), m_backend, method)
-        new = family.em_regularize(new, regularization)
+        new = family.em_regularize(new, regularization, m_backend)
         new = dispatch.to_backend(new, "cpu")
         if not state_is_finite_numpy(new, ll):
             message = f"iteration {iteration} produced a non-finite iterate; returning the last finite model"
@@ -110,7 +110,7 @@ def _em_while(family, max_iter, regularization, method, state, X, tol):
     def body(carry):
         state, i, lls, changes, _, _ = carry
         stats, ll = family.em_e_step(X, state, "jax")
-        new = family.em_regularize(family.em_m_step(stats, state, "jax", method), regularization)
+        new = family.em_regularize(family.em_m_step(stats, state, "jax", method), regularization, "jax")
         finite = state_is_finite_jax(new, ll)
         change = param_change_jax(state, new)
         lls = lls.at[i].set(ll)
@@ -174,7 +174,7 @@ class BatchEMFitter:
         family = type(model)
         X = family.em_validate_data(X, model)
         start = time.perf_counter()
-        state = family.em_regularize(family.em_state(model, "cpu"), self.regularization)
+        state = family.em_regularize(family.em_state(model, "cpu"), self.regularization, "cpu")
         compiled = (dispatch.traceable(self.e_step_backend) and dispatch.traceable(self.m_step_backend)
                     and self.verbose <= 1)
         if compiled:

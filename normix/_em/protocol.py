@@ -63,7 +63,7 @@ class EMFamily:
     ``em_m_step(stats, state, backend, method) -> MixtureState``
         Closed-form normal update and the subordinator's eta -> theta solve
         (``method`` in ``'newton'``, ``'lbfgs'``, ``'bfgs'``), warm-started at ``state``.
-    ``em_regularize(state, regularization) -> MixtureState``
+    ``em_regularize(state, regularization, backend) -> MixtureState``
         ``'none'`` returns the state; ``'det_sigma_one'`` rescales to ``|Sigma| = 1``
-        leaving the marginal law unchanged.  Works on numpy and on JAX states.
+        leaving the marginal law unchanged.
     """

@@ -37,7 +37,7 @@ def _update(family, regularization, method, X_rows, stats, state, t, tau0):
     fresh, ll = family.em_e_step(X_rows, state, "jax")
     rho = 1.0 / (tau0 + t)
     stats = _blend(stats, fresh, rho)
-    new = family.em_regularize(family.em_m_step(stats, state, "jax", method), regularization)
+    new = family.em_regularize(family.em_m_step(stats, state, "jax", method), regularization, "jax")
     finite = state_is_finite_jax(new, ll)
     state = jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new, state)
     return stats, state, finite
@@ -173,7 +173,7 @@ class OnlineEMFitter:
         family = type(model)
         X = jnp.asarray(family.em_validate_data(X, model))
         start = time.perf_counter()
-        state = dispatch.to_backend(family.em_regularize(family.em_state(model, "cpu"), self.regularization), "jax")
+        state = dispatch.to_backend(family.em_regularize(family.em_state(model, "cpu"), self.regularization, "cpu"), "jax")
         state, ll, changes, epochs, converged, ok = _online(
             family, self.regularization, self.m_step_method, self.max_epochs, X, state, key,
             jnp.asarray(self.tau0), jnp.asarray(self.tol))
@@ -220,7 +220,7 @@ class MiniBatchEMFitter:
         X = jnp.asarray(family.em_validate_data(X, model))
         batch_size = min(self.batch_size, X.shape[0])
         start = time.perf_counter()
-        state = dispatch.to_backend(family.em_regularize(family.em_state(model, "cpu"), self.regularization), "jax")
+        state = dispatch.to_backend(family.em_regularize(family.em_state(model, "cpu"), self.regularization, "cpu"), "jax")
         state, ll, changes, iters, converged, ok = _minibatch(
             family, self.regularization, self.m_step_method, self.max_iter, batch_size, X, state, key,
             jnp.asarray(self.tau0), jnp.asarray(self.tol))

@@ -40,6 +40,13 @@ def traceable(backend):
     return _TRACEABLE[validate_backend(backend)]
 
 
+def array_namespace(backend):
+    """The array module of ``backend``: ``numpy`` for ``'cpu'``, ``jax.numpy`` for ``'jax'``."""
+    import jax
+
+    return jax.numpy if traceable(backend) else np
+
+
 def to_backend(tree, backend):
     """Convert every array leaf of ``tree`` to the array type of ``backend`` (numpy or JAX)."""
     import jax
