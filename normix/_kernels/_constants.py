@@ -24,3 +24,34 @@ LOG_KV_MAX_ARG = 1e300
 LOG_KV_WINDOW_DROP = 40.0
 # Trapezoid intervals on that window.
 LOG_KV_QUAD_NODES = 128
+
+# ------------------------------------------------------------- Bregman solvers
+# Solvers that work on a closed box (L-BFGS-B) use [lo + m, hi - m] with
+# m = BREGMAN_BOUND_MARGIN * max(1, |bound|): log-partitions are infinite on the
+# boundary, and 1e-12 is far below any parameter resolution that matters.
+BREGMAN_BOUND_MARGIN = 1e-12
+# Armijo sufficient-decrease constant of the damped Newton line search.
+BREGMAN_ARMIJO = 1e-4
+# The Newton line search accepts a step whose objective rises by at most
+# BREGMAN_ROUNDOFF * (1 + |f|): near the optimum the decrease is below the
+# rounding of f, and the gradient criterion (not f) decides convergence.
+BREGMAN_ROUNDOFF = 1e-14
+# Step halvings tried by the Newton line search before it declares a stall.
+BREGMAN_MAX_HALVINGS = 60
+# Fraction of the distance to the boundary a Newton step may cover.
+BREGMAN_BOUNDARY_FRACTION = 0.99
+
+# ------------------------------------------------------ digamma and its inverse
+# psi(x) and psi'(x) use the recurrence up to y = x + DIGAMMA_SHIFT and then the
+# asymptotic series DLMF 5.11.2 through y^-14: at y >= 10 the first omitted term
+# is below 5e-17 relative.
+DIGAMMA_SHIFT = 10.0
+# Newton steps (in log alpha) of digamma_inv from Minka's start: that start is
+# within 1.5 % of the root for every c < 0 and each step squares the error
+# (constant ~1/2), so 4 steps reach 1e-17; one more is margin.
+DIGAMMA_INV_NEWTON_STEPS = 5
+
+# ------------------------------------------------------ numba parallel threshold
+# Arrays of at most SERIAL_MAX_SIZE elements run on one thread: below about a
+# thousand elements the start-up of numba's parallel loop costs more than it saves.
+SERIAL_MAX_SIZE = 1000

@@ -1,0 +1,194 @@
+"""Validation of parameters and data, shared by every distribution class.
+
+Each helper takes the value, the name of the argument it came from and checks
+one constraint.  On concrete values (numpy arrays, Python numbers, JAX arrays
+outside a transformation) a violation raises ``ValueError`` naming the argument
+and the constraint, e.g. ``alpha must be > 0 and finite, got -1.0``.  On traced
+values (inside ``jax.jit``, ``jax.vmap`` or ``jax.grad``) the same message is
+attached with :func:`equinox.error_if`, which raises at run time (an
+``EquinoxRuntimeError``, or ``JaxRuntimeError`` under plain ``jax.jit``).
+
+``equinox.error_if`` only fires when its output is used, so every helper
+*returns* the checked value as a float64 JAX array and callers must store or
+use that return value, never the original input.
+
+Predicates are written with comparison operators only (``a > 0``,
+``abs(a) < inf``: both false for NaN), so that the same expression runs on
+numpy arrays for concrete input and on JAX tracers otherwise.
+"""
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_INF = math.inf
+
+
+def is_traced(*values):
+    """Whether any of ``values`` is a JAX tracer (inside jit, vmap or grad)."""
+    return any(isinstance(v, jax.core.Tracer) for v in values)
+
+
+def _describe(value):
+    """Short text for an offending value in an error message."""
+    flat = np.ravel(value)
+    if flat.size == 1:
+        return repr(float(flat[0]))
+    return f"{np.array2string(flat[:6], precision=6)}{' ...' if flat.size > 6 else ''}"
+
+
+def require(value, predicate, name, constraint):
+    """Check ``predicate(value)`` holds elementwise and return ``value`` as a float64 JAX array.
+
+    Parameters
+    ----------
+    value : array_like
+        The value to check.
+    predicate : callable
+        Maps the array to a boolean array (written with operators so that it works on
+        numpy arrays and on JAX tracers alike).
+    name : str
+        Name of the argument, used in the message.
+    constraint : str
+        The constraint in words, completing ``"<name> must ..."``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is concrete and the predicate fails anywhere.  For traced values the
+        check is deferred to run time through :func:`equinox.error_if`.
+    """
+    if is_traced(value):
+        array = jnp.asarray(value, dtype=jnp.float64)
+        return eqx.error_if(array, jnp.logical_not(predicate(array)), f"{name} must {constraint}")
+    array = np.asarray(value, dtype=np.float64)
+    ok = np.broadcast_to(np.asarray(predicate(array)), array.shape)
+    if not ok.all():
+        raise ValueError(f"{name} must {constraint}, got {_describe(array[~ok])}")
+    return jnp.asarray(array)
+
+
+def check_finite(value, name):
+    """Return ``value`` as a float64 JAX array after checking it has no NaN or inf."""
+    return require(value, lambda a: abs(a) < _INF, name, "be finite")
+
+
+def check_positive(value, name):
+    """Return ``value`` after checking every element is > 0 and finite."""
+    return require(value, lambda a: (a > 0) & (a < _INF), name, "be > 0 and finite")
+
+
+def check_greater(value, bound, name):
+    """Return ``value`` after checking every element is > ``bound`` and finite."""
+    return require(value, lambda a: (a > bound) & (a < _INF), name, f"be > {bound} and finite")
+
+
+def check_less(value, bound, name):
+    """Return ``value`` after checking every element is < ``bound`` and finite."""
+    return require(value, lambda a: (a < bound) & (a > -_INF), name, f"be < {bound} and finite")
+
+
+def check_shape(value, shape, name):
+    """Raise ``ValueError`` unless ``value`` has exactly ``shape`` (shapes are static, even when traced)."""
+    actual = tuple(np.shape(value))
+    if actual != tuple(shape):
+        expected = "a scalar" if tuple(shape) == () else f"of shape {tuple(shape)}"
+        raise ValueError(f"{name} must be {expected}, got shape {actual}")
+    return value
+
+
+def check_scalar(value, name):
+    """Return ``value`` after checking it is a finite scalar (shape ``()``)."""
+    return check_finite(check_shape(value, (), name), name)
+
+
+def check_vector(value, name, size=None):
+    """Return ``value`` after checking it is a finite 1-d array (of length ``size`` when given)."""
+    ndim = np.ndim(value)
+    if ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array, got shape {tuple(np.shape(value))}")
+    if size is not None:
+        check_shape(value, (size,), name)
+    return check_finite(value, name)
+
+
+def check_lower_cholesky(value, name, size=None):
+    """Return ``value`` after checking it is a lower-triangular (d, d) matrix with a positive, finite diagonal.
+
+    Entries above the diagonal must be exactly zero; a factor with a non-positive
+    diagonal element does not define a positive-definite matrix.
+    """
+    shape = tuple(np.shape(value))
+    if len(shape) != 2 or shape[0] != shape[1] or (size is not None and shape[0] != size):
+        expected = f"({size}, {size})" if size is not None else "(d, d)"
+        raise ValueError(f"{name} must be a square matrix of shape {expected}, got shape {shape}")
+    value = check_finite(value, name)
+    value = require(value, lambda a: (a == 0) | _lower_mask(a.shape[0]), name, "be lower triangular")
+    diagonal = require(jnp.diagonal(value), lambda a: a > 0, f"the diagonal of {name}", "be > 0")
+    return value.at[jnp.diag_indices(shape[0])].set(diagonal)
+
+
+def _lower_mask(d):
+    return np.tril(np.ones((d, d), dtype=bool))
+
+
+def cholesky_factor(matrix, name):
+    """Lower Cholesky factor of a symmetric positive-definite matrix.
+
+    Checks the shape ``(d, d)``, finiteness and symmetry (to a relative 1e-8 of the
+    largest entry; the factor is taken of the symmetrised matrix) and raises a
+    ``ValueError`` naming ``name`` when the matrix is not positive definite.  On traced
+    input the positive-definiteness failure (a NaN factor) is reported through
+    :func:`equinox.error_if`.
+    """
+    shape = tuple(np.shape(matrix))
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(f"{name} must be a square (d, d) matrix, got shape {shape}")
+    matrix = check_finite(matrix, name)
+    scale = jnp.max(jnp.abs(matrix))
+    symmetric = abs(matrix - matrix.T) <= 1e-8 * scale
+    matrix = require(matrix, lambda a: symmetric, name, "be symmetric")
+    factor = jnp.linalg.cholesky(0.5 * (matrix + matrix.T))
+    return require(factor, lambda a: abs(a) < _INF, name, "be positive definite (its Cholesky factorisation failed)")
+
+
+def check_data(X, name, *, event_ndim=0, event_shape=None):
+    """Return observations ``X`` after checking shape ``(n, *event_shape)`` with n >= 1 and finite entries.
+
+    Parameters
+    ----------
+    X : array_like
+        Observations stacked along the first axis.
+    name : str
+        Name of the argument.
+    event_ndim : int
+        Number of dimensions of one observation (0 for scalars, 1 for vectors).
+    event_shape : tuple of int, optional
+        Exact shape of one observation, when it is known.
+    """
+    shape = tuple(np.shape(X))
+    if len(shape) != 1 + event_ndim:
+        raise ValueError(
+            f"{name} must have {1 + event_ndim} dimension(s) (n observations of {event_ndim}-d events), "
+            f"got shape {shape}"
+        )
+    if shape[0] < 1:
+        raise ValueError(f"{name} must hold at least one observation, got shape {shape}")
+    if event_shape is not None and shape[1:] != tuple(event_shape):
+        raise ValueError(f"{name} must have observations of shape {tuple(event_shape)}, got shape {shape}")
+    return check_finite(X, name)
+
+
+def check_positive_data(X, name):
+    """Return scalar observations ``X`` (shape ``(n,)``) after checking they are finite and > 0."""
+    check_data(X, name)
+    return require(X, lambda a: (a > 0) & (a < _INF), name, "hold only observations > 0 and finite")
+
+
+def check_sample_size(n, name="n"):
+    """Return ``n`` as an int after checking it is a non-negative integer."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
+    return int(n)
