@@ -135,23 +135,34 @@ def _lower_mask(d):
 
 
 def cholesky_factor(matrix, name):
-    """Lower Cholesky factor of a symmetric positive-definite matrix.
+    """Lower Cholesky factor of a symmetric positive-definite (d, d) matrix.
 
-    Checks the shape ``(d, d)``, finiteness and symmetry (to a relative 1e-8 of the
-    largest entry; the factor is taken of the symmetrised matrix) and raises a
-    ``ValueError`` naming ``name`` when the matrix is not positive definite.  On traced
-    input the positive-definiteness failure (a NaN factor) is reported through
+    Checks the shape, finiteness and symmetry (to 1e-8 relative to the largest entry;
+    the factor is taken of the symmetrised matrix).  A matrix that is not positive
+    definite raises ``ValueError`` naming ``name`` and its smallest eigenvalue; on
+    traced input the failed factorisation (NaN factor) is reported through
     :func:`equinox.error_if`.
     """
     shape = tuple(np.shape(matrix))
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ValueError(f"{name} must be a square (d, d) matrix, got shape {shape}")
     matrix = check_finite(matrix, name)
+    if not is_traced(matrix):
+        dense = np.asarray(matrix)
+        asymmetry = float(np.max(np.abs(dense - dense.T), initial=0.0))
+        if asymmetry > 1e-8 * float(np.max(np.abs(dense), initial=0.0)):
+            raise ValueError(f"{name} must be symmetric, got max |{name} - {name}.T| = {asymmetry!r}")
+        dense = 0.5 * (dense + dense.T)
+        try:
+            return jnp.asarray(np.linalg.cholesky(dense))
+        except np.linalg.LinAlgError:
+            smallest = float(np.linalg.eigvalsh(dense)[0])
+            raise ValueError(f"{name} must be positive definite, got smallest eigenvalue {smallest!r}") from None
     scale = jnp.max(jnp.abs(matrix))
-    symmetric = abs(matrix - matrix.T) <= 1e-8 * scale
-    matrix = require(matrix, lambda a: symmetric, name, "be symmetric")
+    asymmetric = jnp.max(jnp.abs(matrix - matrix.T)) > 1e-8 * scale
+    matrix = eqx.error_if(matrix, asymmetric, f"{name} must be symmetric")
     factor = jnp.linalg.cholesky(0.5 * (matrix + matrix.T))
-    return require(factor, lambda a: abs(a) < _INF, name, "be positive definite (its Cholesky factorisation failed)")
+    return eqx.error_if(factor, jnp.any(jnp.isnan(factor)), f"{name} must be positive definite")
 
 
 def check_data(X, name, *, event_ndim=0, event_shape=None):

@@ -58,6 +58,21 @@ def as_backend_array(value, backend):
     return _AS_BACKEND_ARRAY[validate_backend(backend)](value)
 
 
+def closed_form_options(kwargs):
+    """``(backend, method, verbose)`` from the ``**kwargs`` of a closed-form ``from_expectation``.
+
+    Subclasses whose η → θ map has a closed form keep the generic solver reachable:
+    ``method=None`` (default) selects the closed form, a method name the Bregman
+    solver.  Unknown keywords raise ``TypeError``.
+    """
+    backend = validate_backend(kwargs.pop("backend", "jax"))
+    method = kwargs.pop("method", None)
+    verbose = kwargs.pop("verbose", 0)
+    if kwargs:
+        raise TypeError(f"from_expectation got unexpected keyword arguments {sorted(kwargs)}")
+    return backend, method, verbose
+
+
 @functools.cache
 def _autodiff_grad(cls):
     return jax.jit(jax.grad(cls._log_partition_from_theta))

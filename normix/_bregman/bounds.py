@@ -79,7 +79,7 @@ def to_unconstrained(theta, lo, hi, xp):
 
 
 def from_unconstrained(u, lo, hi, xp):
-    """θ = T(u) with the diagonal first and second derivatives T'(u), T''(u)."""
+    """θ = T(u) and the diagonal of its Jacobian, T'(u)."""
     lower, upper, both = _kinds(lo, hi)
     lo0 = np.where(np.isfinite(lo), lo, 0.0)
     hi0 = np.where(np.isfinite(hi), hi, 0.0)
@@ -89,8 +89,7 @@ def from_unconstrained(u, lo, hi, xp):
     ds = width * s * (1.0 - s)
     theta = xp.where(lower, lo0 + e, xp.where(upper, hi0 - e, xp.where(both, lo0 + width * s, u)))
     d1 = xp.where(lower, e, xp.where(upper, -e, xp.where(both, ds, 1.0)))
-    d2 = xp.where(lower, e, xp.where(upper, -e, xp.where(both, ds * (1.0 - 2.0 * s), 0.0)))
-    return theta, d1, d2
+    return theta, d1
 
 
 def strictly_inside(theta, lo, hi):

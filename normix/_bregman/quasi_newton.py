@@ -57,11 +57,11 @@ def bfgs_solve(objective, gradient, eta, theta0, lo, hi, max_steps, tol):
     scaled = _value_and_grad(objective, gradient)
 
     def fun(u, eta):
-        theta, d1, _ = from_unconstrained(u, lo, hi, jnp)
+        theta, d1 = from_unconstrained(u, lo, hi, jnp)
         value, grad = scaled(theta, eta)
         return value, grad * d1
 
     solver = jaxopt.BFGS(fun=fun, value_and_grad=True, maxiter=max_steps, tol=tol, linesearch=LINESEARCH)
     result = solver.run(to_unconstrained(theta0, lo, hi, jnp), eta)
-    theta, _, _ = from_unconstrained(result.params, lo, hi, jnp)
+    theta, _ = from_unconstrained(result.params, lo, hi, jnp)
     return theta, result.state.iter_num

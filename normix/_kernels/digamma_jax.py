@@ -9,7 +9,9 @@ Branch-free: both regimes are evaluated with safe dummy inputs in the unused one
 so no NaN reaches values or derivatives; jit-able and vmappable.
 
 The derivative is implicit (a custom JVP): dα/dc = 1/g'(α) = α / (α g'(α)),
-exact at the root instead of differentiating through the iterations.
+exact at the root instead of differentiating through the iterations.  Where there
+is no root (c >= 0, NaN, −inf) the derivative is 0, so that a caller masking those
+points with ``jnp.where`` gets clean gradients.
 """
 import jax
 import jax.numpy as jnp
@@ -83,10 +85,11 @@ def _digamma_inv_jvp(primals, tangents):
     a, valid = _solve(c)
     a_safe = jnp.where(valid, a, 1.0)
     _, a_gprime = _psi_minus_log(a_safe)
-    slope = jnp.where(valid, a_safe / a_gprime, jnp.where(c == -jnp.inf, 0.0, jnp.nan))
+    slope = jnp.where(valid, a_safe / a_gprime, 0.0)
     return a, slope * dc
 
 
+@jax.jit
 def digamma_inv(c):
     """Solve ψ(α) − log α = c elementwise for α > 0.
 
@@ -100,6 +103,7 @@ def digamma_inv(c):
     jax.Array
         float64 array of the shape of ``c``: the roots, NaN where c >= 0 or c is NaN,
         0 where c = −inf.  Accurate to ~1e-15 relative for −1e300 <= c <= −1e-300.
-        Differentiable (implicit derivative dα/dc = 1/(ψ'(α) − 1/α)).
+        Differentiable (implicit derivative dα/dc = 1/(ψ'(α) − 1/α); 0 where there is
+        no root).
     """
     return _digamma_inv(jnp.asarray(c, dtype=jnp.float64))

@@ -14,17 +14,7 @@ from jax.scipy.special import gammainc, gammaln
 from normix._kernels import dispatch
 from normix._validation import check_greater, check_less, check_positive, check_positive_data, \
     check_sample_size, check_scalar, check_vector, require
-from normix.exponential_family import ExponentialFamily
-
-
-def _closed_form_options(kwargs):
-    """(backend, method, verbose) of the ``**kwargs`` of a closed-form ``from_expectation``."""
-    backend = dispatch.validate_backend(kwargs.pop("backend", "jax"))
-    method = kwargs.pop("method", None)
-    verbose = kwargs.pop("verbose", 0)
-    if kwargs:
-        raise TypeError(f"from_expectation got unexpected keyword arguments {sorted(kwargs)}")
-    return backend, method, verbose
+from normix.exponential_family import ExponentialFamily, closed_form_options
 
 
 class Gamma(ExponentialFamily):
@@ -129,9 +119,10 @@ class Gamma(ExponentialFamily):
         **kwargs
             ``backend`` ('jax' default, or 'cpu'): which ``digamma_inv`` twin runs;
             ``method`` ('lbfgs', 'bfgs', 'newton'): solve with the generic Bregman
-            solver of :class:`ExponentialFamily` instead; ``verbose``.
+            solver of :class:`ExponentialFamily` instead; ``verbose``: the solver's
+            summary (the closed form prints nothing).
         """
-        backend, method, verbose = _closed_form_options(kwargs)
+        backend, method, verbose = closed_form_options(kwargs)
         if method is not None:
             return super().from_expectation(eta, theta0=theta0, maxiter=maxiter, tol=tol, backend=backend,
                                             method=method, verbose=verbose)
