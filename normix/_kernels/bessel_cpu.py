@@ -1,99 +1,239 @@
-"""Modified Bessel function of the second kind, numba twin (twin: ``bessel_jax.py``).
+"""Modified Bessel function of the second kind in log space, numba twin (twin: ``bessel_jax.py``).
 
-K_v(z) = ∫_0^∞ exp(-z cosh t) cosh(v t) dt (DLMF 10.32.9) is evaluated in log
-space by the trapezoid rule on a window [t_lo, t_hi] that holds everything the
-integrand carries above exp(-LOG_KV_WINDOW_DROP) times its peak (Takekawa 2022,
-SoftwareX 17, 100923).  The same nodes give d/dv and d²/dv² of log K_v and
-K_{v±1}, so the value and its exact derivatives cost one pass.  K_v = K_{-v}
-(DLMF 10.27.3): the cores work with a = |v|.
+K_v = K_(-v) (DLMF 10.27.3), so the cores work with a = |v| and restore the sign
+of the odd derivative at the end.  Two methods, chosen per element:
+
+* Quadrature (Takekawa 2022, SoftwareX 17, 100923).  K_a(z) = ∫_0^∞ exp(-z cosh t)
+  cosh(a t) dt (DLMF 10.32.9) by the trapezoid rule on a window around the peak
+  of the integrand.  With r = hypot(a, z), t_m = asinh(a/z) (the peak of
+  a t - z(cosh t - 1)) and s = t - t_m, the integrand is
+  exp(a t_m - r + z) exp(-(r - a)(cosh s - 1) - a(e^s - 1 - s)) (1 + e^(-2at))/2,
+  every factor at most 1, so nothing overflows.  The same nodes give
+  ∂/∂a and ∂²/∂a² (the weights t tanh(at) and t²) and K_(a±1) (cosh((a±1)t)).
+* Temme's series for small z and small order (``bessel_series_cpu``), where the
+  integrand is flat over [0, log(2/z)] and the quadrature would need many nodes.
+
+∂/∂z log K_v = |v|/z - K_(|v|+1)/K_|v| (DLMF 10.29.2).
 """
 import math
 
 import numpy as np
 
-from normix._kernels._constants import LOG_KV_QUAD_NODES, LOG_KV_WINDOW_DROP
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._constants import (
+    LOG_2,
+    LOG_KV_SERIES_MAX_ARG,
+    LOG_KV_RECURRENCE_MAX_ORDER,
+    LOG_KV_SERIES_MAX_ORDER,
+    LOG_KV_STEP_FLAT,
+    LOG_KV_STEP_PEAK,
+    LOG_KV_WINDOW_DROP,
+)
+from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
+from normix._kernels.bessel_series_cpu import temme
 
 __all__ = ["log_kv", "log_kv_derivatives", "kv_ratio"]
 
+_LEFT_NEWTON_STEPS = 4
+_RIGHT_NEWTON_STEPS = 2
+_PARALLEL_MIN_SIZE = 2048
+
 
 @scalar_core
-def _window(a, z):
-    """(t_lo, t_hi, l_ref): quadrature window and a log-scale at least the integrand's log-peak minus log 2."""
+def _acosh1p(x):
+    """acosh(1 + x) for x >= 0, without forming 1 + x."""
+    return math.log1p(x + math.sqrt(x) * math.sqrt(2.0 + x))
+
+
+@scalar_core
+def _sinh_cosh_minus_1(u):
+    """(sinh u, cosh u - 1) from one expm1, accurate for small u."""
+    e = math.expm1(u)
+    return 0.5 * e * (e + 2.0) / (e + 1.0), 0.5 * e * e / (e + 1.0)
+
+
+@scalar_core
+def _grid(a, z, down):
+    """(t_lo, h, n, t_m, r): n + 1 trapezoid nodes t_lo + j h covering the window.
+
+    The window keeps every t where the integrand of K_a (and of K_(a+1), and of
+    K_(a-1) when ``down``) is within LOG_KV_WINDOW_DROP of its peak.  With
+    G(t) = z(cosh t - 1) - a t and delta the allowed rise of G above G(t_m), the
+    ends solve the convex equations r(cosh u - 1) + a(sinh u - u) - u = delta
+    (right, t = t_m + u) and (r - a)(cosh u - 1) + a(e^(-u) - 1 + u) - k u = delta
+    (left, t = t_m - u; k = 1 when ``down``, else 0) by Newton steps from above (the
+    first right step lands above the root from anywhere), so every iterate is a
+    safe end.
+    """
     r = math.hypot(a, z)
     tm = math.asinh(a / z)
-    r_minus_z = a * a / (r + z)
-    x = a * tm
-    l_ref = -r_minus_z + x + math.log1p(math.exp(-2.0 * x)) - math.log(2.0)
-    l_ref = max(l_ref, 0.0)
-    delta = LOG_KV_WINDOW_DROP - l_ref - r_minus_z + x
-    t_hi = tm + math.acosh(1.0 + delta / r)
+    r_minus_a = z * (z / (r + a))
+    peak = a * tm - a * (a / (r + z))
+    lower = max(peak + math.log1p(math.exp(-2.0 * a * tm)) - LOG_2, 0.0)
+    delta = LOG_KV_WINDOW_DROP + peak - lower
+    u = _acosh1p(delta / r)
+    sh, ch_minus_1 = _sinh_cosh_minus_1(u)
+    u -= (r * ch_minus_1 + a * (sh - u) - u - delta) / (r * sh + a * ch_minus_1 - 1.0)
+    t_hi = tm + u
     t_lo = 0.0
-    if x - r_minus_z > delta:
-        r_minus_a = z * z / (r + a)
-        u = min(tm, 1.0 + delta / a)
-        if r_minus_a > 0.0:
-            u = min(u, math.acosh(1.0 + delta / r_minus_a))
-        for _ in range(6):
-            f = r * (math.cosh(u) - 1.0) - a * (math.sinh(u) - u) - delta
-            df = r * math.sinh(u) - a * (math.cosh(u) - 1.0)
-            u = u - f / df
+    k = 1.0 if down else 0.0
+    if peak - k * tm > delta:
+        u = min(tm, _acosh1p((delta + k * tm) / r_minus_a))
+        if a > k:
+            u = min(u, (delta + a) / (a - k))
+        for _ in range(_LEFT_NEWTON_STEPS):
+            sh, ch_minus_1 = _sinh_cosh_minus_1(u)
+            one_minus_em = -math.expm1(-u)
+            f = r_minus_a * ch_minus_1 + a * (u - one_minus_em) - k * u - delta
+            u -= f / (r_minus_a * sh + a * one_minus_em - k)
         t_lo = tm - u
-    return t_lo, t_hi, l_ref
+    h = 1.0 / math.sqrt(1.0 / (LOG_KV_STEP_FLAT * LOG_KV_STEP_FLAT) + r / (LOG_KV_STEP_PEAK * LOG_KV_STEP_PEAK))
+    n = max(int(math.ceil((t_hi - t_lo) / h)), 2)
+    return t_lo, (t_hi - t_lo) / n, n, tm, r
 
 
 @scalar_core
-def _sums(a, z):
-    """Trapezoid sums (l_ref, S0, S1, S2, S_plus, S_minus) of K_a, ∂_a K_a, ∂²_a K_a, K_{a+1}, K_{a-1} scaled by exp(z - l_ref)."""
-    t_lo, t_hi, l_ref = _window(a, z)
-    n = LOG_KV_QUAD_NODES
-    h = (t_hi - t_lo) / n
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    sp = 0.0
-    sm = 0.0
-    for j in range(n + 1):
-        t = t_lo + j * h
-        e = math.expm1(t)
-        cm1 = e * e / (2.0 * (1.0 + e))
-        q = math.exp(-2.0 * a * t)
-        g = math.exp(-z * cm1 + a * t - l_ref)
-        if j == 0 or j == n:
+def _sweep(a, hr, s, t, h_signed, count, half_first, moments, side, sums):
+    """Add ``count`` nodes s, s + h_signed, ... (t = t_m + s) to the trapezoid ``sums``.
+
+    Node quantities start exact at the first node and follow by recurrence: e^s - 1
+    by p <- p + (e^(±h) - 1)(1 + p), whose two terms share their sign on either side
+    of the peak, so p keeps an absolute error of a few eps near it; e^(-s),
+    q = exp(-2at) and 1 - q by products.  Above LOG_KV_RECURRENCE_MAX_ORDER, where
+    the order multiplies that error in the exponent, p = expm1(s) at every node.
+    The last node swept, and the first when ``half_first``, is an end of the rule
+    and carries half weight.
+    """
+    s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm = sums
+    recurrence = a <= LOG_KV_RECURRENCE_MAX_ORDER
+    p = math.expm1(s)
+    e_inv = math.exp(-s)
+    q = math.exp(-2.0 * a * t)
+    one_minus_q = -math.expm1(-2.0 * a * t)
+    p_step = math.expm1(h_signed)
+    e_inv_step = math.exp(-h_signed)
+    q_step = math.exp(-2.0 * a * h_signed)
+    one_minus_q_step = -math.expm1(-2.0 * a * h_signed)
+    for j in range(count):
+        if not recurrence:
+            p = math.expm1(s)
+            e_inv = 1.0 / (1.0 + p)
+        g = math.exp(-(hr * p * p * e_inv + a * (p - s)))
+        if j == count - 1 or (half_first and j == 0):
             g *= 0.5
         c = 0.5 * g * (1.0 + q)
         s0 += c
-        s1 += 0.5 * g * (1.0 - q) * t
-        s2 += c * t * t
-        et = 1.0 + e
-        sp += 0.5 * g * (et + q / et)
-        sm += 0.5 * g * (1.0 / et + q * et)
-    return l_ref, s0 * h, s1 * h, s2 * h, sp * h, sm * h
+        gq = g * q
+        if moments >= 1:
+            gu = 0.5 * g * one_minus_q
+            sq += gq
+            su += gu
+            ssq += gq * s
+            ssu += gu * s
+            if moments >= 2:
+                ss2 += c * s * s
+        if side == 1:
+            ap += g * (1.0 + p)
+            am += gq * e_inv
+        elif side == -1:
+            bp += g * e_inv
+            bm += gq * (1.0 + p)
+        s += h_signed
+        p += p_step * (1.0 + p)
+        e_inv *= e_inv_step
+        one_minus_q += q * one_minus_q_step
+        q *= q_step
+    return s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm
+
+
+@scalar_core
+def _quadrature(a, z, moments, side):
+    """Trapezoid sums of the scaled integrand g (1 + q)/2, q = exp(-2at).
+
+    Returns (log K_a, S0, Sq, Su, Ssq, Ssu, Ss2, up, down, t_m) with S0 = Σ g(1+q)/2,
+    Sq = Σ g q, Su = Σ g(1-q)/2, Ssq = Σ g q s, Ssu = Σ g(1-q)s/2 (when ``moments``
+    >= 1), Ss2 = Σ g(1+q)s²/2 (``moments`` >= 2), up = K_(a+1)/K_a (``side`` = 1),
+    down = K_(a-1)/K_a (``side`` = -1).  1 - q has its own recurrence, so tanh(at)
+    keeps full relative accuracy when at is tiny.  The nodes are swept outward
+    from the one nearest the peak (see :func:`_sweep`).
+    """
+    t_lo, h, n, tm, r = _grid(a, z, side == -1)
+    hr = 0.5 * z * (z / (r + a))
+    s_lo = t_lo - tm
+    j0 = min(max(int(round(-s_lo / h)), 0), n)
+    s_mid = s_lo + j0 * h
+    t_mid = t_lo + j0 * h
+    zero = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    sums = _sweep(a, hr, s_mid, t_mid, h, n - j0 + 1, j0 == 0, moments, side, zero)
+    if j0 > 0:
+        sums = _sweep(a, hr, s_mid - h, t_mid - h, -h, j0, False, moments, side, sums)
+    s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm = sums
+    up = 0.5 * ((a + r) / z * ap + z / (a + r) * am) / s0
+    down = 0.5 * (z / (a + r) * bp + (a + r) / z * bm) / s0
+    return a * tm - r + math.log(h * s0), s0, sq, su, ssq, ssu, ss2, up, down, tm
+
+
+@scalar_core
+def _use_series(a, z):
+    return z <= LOG_KV_SERIES_MAX_ARG and a <= LOG_KV_SERIES_MAX_ORDER
+
+
+@scalar_core
+def _first_two(s0, sq, su, ssq, ssu, ss2, tm):
+    """∂/∂a and ∂²/∂a² of log K_a from the quadrature sums.
+
+    With t = t_m + s, u = tanh(at) and <.> the K_a-weighted mean,
+    ∂ log K = t_m <u> + <su> and ∂² log K = <t²> - <tu>², written as
+    t_m² <1-u> (1 + <u>) + 2 t_m (<s(1-u)> + <su> <1-u>) + var(s) + <s(1-u)> (<s> + <su>)
+    so that no large terms cancel.
+    """
+    w = sq / s0
+    m_u = su / s0
+    m_sq = ssq / s0
+    m_su = ssu / s0
+    m_s = m_sq + m_su
+    d2 = tm * tm * w * (1.0 + m_u) + 2.0 * tm * (m_sq + m_su * w) + (ss2 / s0 - m_s * m_s) + m_sq * (m_s + m_su)
+    return tm * m_u + m_su, d2
+
+
+@scalar_core
+def _odd(d, v):
+    """d with the sign of v (0 at v = 0): an odd function of v from its value at |v|."""
+    return 0.0 if v == 0.0 else math.copysign(d, v)
+
+
+@scalar_core
+def _is_edge(v, z):
+    return math.isnan(v) or math.isnan(z) or z <= 0.0 or math.isinf(z) or math.isinf(v)
 
 
 @scalar_core
 def log_kv_derivatives_scalar(v, z):
     """(log K_v(z), ∂_z log K_v, ∂_v log K_v, ∂²_v log K_v) for one (v, z)."""
-    if math.isnan(v) or math.isnan(z) or z < 0.0:
-        return math.nan, math.nan, math.nan, math.nan
+    if _is_edge(v, z):
+        if math.isnan(v) or math.isnan(z) or z < 0.0:
+            return math.nan, math.nan, math.nan, math.nan
+        if math.isinf(z):
+            return -math.inf, -1.0, 0.0, 0.0
+        d1 = 0.0 if v == 0.0 else math.copysign(math.inf, v)
+        return math.inf, -math.inf, d1, math.inf if z == 0.0 else 0.0
     a = abs(v)
-    if z == 0.0:
-        return math.inf, -math.inf, math.copysign(math.inf, v) if a > 0.0 else 0.0, math.inf
-    if math.isinf(z):
-        return -math.inf, -1.0, 0.0, 0.0
-    if math.isinf(a):
-        return math.inf, -math.inf, math.copysign(math.inf, v), 0.0
-    l_ref, s0, s1, s2, sp, sm = _sums(a, z)
-    d1 = s1 / s0
-    log_k = l_ref + math.log(s0) - z
-    dz = -0.5 * (sp + sm) / s0
-    return log_k, dz, math.copysign(d1, v), s2 / s0 - d1 * d1
+    if _use_series(a, z):
+        log_k, d1, d2, up, _ = temme(a, z)
+    else:
+        log_k, s0, sq, su, ssq, ssu, ss2, up, _, tm = _quadrature(a, z, 2, 1)
+        d1, d2 = _first_two(s0, sq, su, ssq, ssu, ss2, tm)
+    return log_k, a / z - up, _odd(d1, v), d2
 
 
 @scalar_core
 def log_kv_scalar(v, z):
     """log K_v(z) for one (v, z)."""
-    return log_kv_derivatives_scalar(v, z)[0]
+    if _is_edge(v, z):
+        return log_kv_derivatives_scalar(v, z)[0]
+    a = abs(v)
+    if _use_series(a, z):
+        return temme(a, z)[0]
+    return _quadrature(a, z, 0, 0)[0]
 
 
 @scalar_core
@@ -111,92 +251,132 @@ def _ratio_edge(v, z):
 
 @scalar_core
 def log_kv_ratio_dv_scalar(v, z):
-    """(log K_v(z), K_{v+1}(z)/K_v(z), ∂_v log K_v(z)) for one (v, z), from one set of nodes."""
-    if math.isnan(v) or math.isnan(z) or z <= 0.0 or math.isinf(z) or math.isinf(v):
-        lk, _, dv, _ = log_kv_derivatives_scalar(v, z)
-        return lk, _ratio_edge(v, z), dv
+    """(log K_v(z), K_(v+1)(z)/K_v(z), ∂_v log K_v(z)) for one (v, z), from one evaluation."""
+    if _is_edge(v, z):
+        log_k, _, d1, _ = log_kv_derivatives_scalar(v, z)
+        return log_k, _ratio_edge(v, z), d1
     a = abs(v)
-    l_ref, s0, s1, _, sp, sm = _sums(a, z)
-    ratio = sp / s0 if v >= 0.0 else sm / s0
-    return l_ref + math.log(s0) - z, ratio, math.copysign(s1 / s0, v)
+    if _use_series(a, z):
+        log_k, d1, _, up, down = temme(a, z)
+    else:
+        side = 1 if v >= 0.0 else -1
+        log_k, s0, _, su, _, ssu, _, up, down, tm = _quadrature(a, z, 1, side)
+        d1 = (tm * su + ssu) / s0
+    return log_k, up if v >= 0.0 else down, _odd(d1, v)
 
 
 @scalar_core
 def kv_ratio_scalar(v, z):
-    """K_{v+1}(z) / K_v(z) for one (v, z)."""
-    return log_kv_ratio_dv_scalar(v, z)[1]
+    """K_(v+1)(z) / K_v(z) for one (v, z)."""
+    if _is_edge(v, z):
+        return _ratio_edge(v, z)
+    a = abs(v)
+    if _use_series(a, z):
+        _, _, _, up, down = temme(a, z)
+    else:
+        side = 1 if v >= 0.0 else -1
+        _, _, _, _, _, _, _, up, down, _ = _quadrature(a, z, 0, side)
+    return up if v >= 0.0 else down
 
 
 @array_kernel
-def _log_kv_kernel(v, z, out):
+def _log_kv_parallel(v, z, out):
     for i in prange(v.size):
-        out[i] = log_kv_scalar(v[i], z[i])
+        out[0, i] = log_kv_scalar(v[i], z[i])
+
+
+@serial_kernel
+def _log_kv_serial(v, z, out):
+    for i in range(v.size):
+        out[0, i] = log_kv_scalar(v[i], z[i])
 
 
 @array_kernel
-def _kv_ratio_kernel(v, z, out):
+def _kv_ratio_parallel(v, z, out):
     for i in prange(v.size):
-        out[i] = kv_ratio_scalar(v[i], z[i])
+        out[0, i] = kv_ratio_scalar(v[i], z[i])
+
+
+@serial_kernel
+def _kv_ratio_serial(v, z, out):
+    for i in range(v.size):
+        out[0, i] = kv_ratio_scalar(v[i], z[i])
 
 
 @array_kernel
-def _derivatives_kernel(v, z, out):
+def _derivatives_parallel(v, z, out):
     for i in prange(v.size):
         out[0, i], out[1, i], out[2, i], out[3, i] = log_kv_derivatives_scalar(v[i], z[i])
 
 
+@serial_kernel
+def _derivatives_serial(v, z, out):
+    for i in range(v.size):
+        out[0, i], out[1, i], out[2, i], out[3, i] = log_kv_derivatives_scalar(v[i], z[i])
+
+
 @array_kernel
-def _ratio_dv_kernel(v, z, out):
+def _ratio_dv_parallel(v, z, out):
     for i in prange(v.size):
         out[0, i], out[1, i], out[2, i] = log_kv_ratio_dv_scalar(v[i], z[i])
 
 
-def _flat(v, z):
+@serial_kernel
+def _ratio_dv_serial(v, z, out):
+    for i in range(v.size):
+        out[0, i], out[1, i], out[2, i] = log_kv_ratio_dv_scalar(v[i], z[i])
+
+
+_KERNELS = {
+    "log_kv": (_log_kv_parallel, _log_kv_serial),
+    "kv_ratio": (_kv_ratio_parallel, _kv_ratio_serial),
+    "log_kv_derivatives": (_derivatives_parallel, _derivatives_serial),
+    "log_kv_ratio_dv": (_ratio_dv_parallel, _ratio_dv_serial),
+}
+
+
+def _apply(name, n_out, v, z):
     v, z = np.broadcast_arrays(np.asarray(v, dtype=np.float64), np.asarray(z, dtype=np.float64))
-    return v.shape, np.ascontiguousarray(v).ravel(), np.ascontiguousarray(z).ravel()
+    shape = v.shape
+    v = np.ascontiguousarray(v).ravel()
+    z = np.ascontiguousarray(z).ravel()
+    out = np.empty((n_out, v.size))
+    parallel, serial = _KERNELS[name]
+    (parallel if v.size >= _PARALLEL_MIN_SIZE else serial)(v, z, out)
+    if n_out == 1:
+        return out[0].reshape(shape)
+    return tuple(row.reshape(shape) for row in out)
 
 
 def log_kv(v, z):
     """log K_v(z), elementwise over the broadcast of ``v`` and ``z`` (float64).
 
     Edge values: NaN in either argument or z < 0 gives NaN; z = 0 gives +inf;
-    z = +inf gives -inf.
+    z = +inf gives -inf; |v| = inf (z > 0 finite) gives +inf.
     """
-    shape, v, z = _flat(v, z)
-    out = np.empty(v.size)
-    _log_kv_kernel(v, z, out)
-    return out.reshape(shape)
+    return _apply("log_kv", 1, v, z)
 
 
 def log_kv_derivatives(v, z):
     """(log K_v(z), ∂/∂z, ∂/∂v, ∂²/∂v² of log K_v(z)), each broadcast over ``v`` and ``z``.
 
-    ∂/∂z log K_v = v/z - K_{v+1}/K_v (DLMF 10.29.2); the v-derivatives are
-    exact (quadrature of t sinh(vt) and t² cosh(vt)).  At z = 0 they are
-    (+inf, -inf, sign(v) inf, +inf) (0 for ∂/∂v at v = 0); at z = +inf
-    (-inf, -1, 0, 0).
+    The derivatives are exact (not finite differences).  Edge values: z = 0 gives
+    (+inf, -inf, sign(v) inf, +inf) with ∂/∂v = 0 at v = 0; z = +inf gives
+    (-inf, -1, 0, 0); |v| = inf gives (+inf, -inf, sign(v) inf, 0); NaN or
+    z < 0 gives NaN.
     """
-    shape, v, z = _flat(v, z)
-    out = np.empty((4, v.size))
-    _derivatives_kernel(v, z, out)
-    return tuple(row.reshape(shape) for row in out)
+    return _apply("log_kv_derivatives", 4, v, z)
 
 
 def kv_ratio(v, z):
-    """K_{v+1}(z) / K_v(z), broadcast over ``v`` and ``z``.
+    """K_(v+1)(z) / K_v(z), broadcast over ``v`` and ``z``.
 
     At z = 0 the ratio is +inf for v > -1/2, 1 at v = -1/2 and 0 below; at
-    z = +inf it is 1.
+    z = +inf it is 1; v = +inf gives +inf and v = -inf gives 0.
     """
-    shape, v, z = _flat(v, z)
-    out = np.empty(v.size)
-    _kv_ratio_kernel(v, z, out)
-    return out.reshape(shape)
+    return _apply("kv_ratio", 1, v, z)
 
 
 def log_kv_ratio_dv(v, z):
-    """(log K_v(z), K_{v+1}(z)/K_v(z), ∂/∂v log K_v(z)) from one set of quadrature nodes."""
-    shape, v, z = _flat(v, z)
-    out = np.empty((3, v.size))
-    _ratio_dv_kernel(v, z, out)
-    return tuple(row.reshape(shape) for row in out)
+    """(log K_v(z), K_(v+1)(z)/K_v(z), ∂/∂v log K_v(z)) from one evaluation per element."""
+    return _apply("log_kv_ratio_dv", 3, v, z)

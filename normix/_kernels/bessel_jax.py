@@ -1,78 +1,141 @@
-"""Modified Bessel function of the second kind, pure-JAX twin (twin: ``bessel_cpu.py``).
+"""Modified Bessel function of the second kind in log space, pure-JAX twin (twin: ``bessel_cpu.py``).
 
-K_v(z) = ∫_0^∞ exp(-z cosh t) cosh(v t) dt (DLMF 10.32.9) is evaluated in log
-space by the trapezoid rule on a window [t_lo, t_hi] that holds everything the
-integrand carries above exp(-LOG_KV_WINDOW_DROP) times its peak (Takekawa 2022,
-SoftwareX 17, 100923).  The same nodes give d/dv and d²/dv² of log K_v and
-K_{v±1}.  Everything is branch-free: edge cases are selected with
-``jnp.where`` after the core has run on safe stand-in inputs, so no NaN from an
-unused branch reaches values or gradients.
+Same methods, window and formulas as the numba twin (see its docstring): the
+trapezoid rule on K_a(z) = ∫_0^∞ exp(-z cosh t) cosh(a t) dt (DLMF 10.32.9;
+Takekawa 2022) and Temme's series at small z and order (``bessel_series_jax``).
+Written branch-free for arrays: the quadrature uses a fixed grid of
+LOG_KV_MAX_NODES intervals whose nodes beyond the element's own count carry zero
+weight (so it reproduces the numba twin's rule), every node quantity is
+evaluated directly rather than by recurrence, and both methods run on every
+element, each fed a safe stand-in where its result is not used, so that neither
+values nor gradients see a NaN from the branch not taken.
 """
 import jax.numpy as jnp
 
-from normix._kernels._constants import LOG_KV_QUAD_NODES, LOG_KV_WINDOW_DROP
+from normix._kernels._constants import (
+    LOG_2,
+    LOG_KV_MAX_NODES,
+    LOG_KV_SERIES_MAX_ARG,
+    LOG_KV_SERIES_MAX_ORDER,
+    LOG_KV_STEP_FLAT,
+    LOG_KV_STEP_PEAK,
+    LOG_KV_WINDOW_DROP,
+)
+from normix._kernels.bessel_series_jax import temme
 
 __all__ = ["log_kv", "log_kv_derivatives", "kv_ratio"]
 
-_NEWTON_STEPS = 6
+_LEFT_NEWTON_STEPS = 4
 
 
-def _window(a, z):
+def _acosh1p(x):
+    """acosh(1 + x) for x >= 0, without forming 1 + x."""
+    return jnp.log1p(x + jnp.sqrt(x) * jnp.sqrt(2.0 + x))
+
+
+def _sinh_cosh_minus_1(u):
+    """(sinh u, cosh u - 1) from one expm1, accurate for small u."""
+    e = jnp.expm1(u)
+    return 0.5 * e * (e + 2.0) / (e + 1.0), 0.5 * e * e / (e + 1.0)
+
+
+def _grid(a, z):
+    """(t_lo, h, n, t_m, r) of the numba twin's window with the K_(a-1) extension on the left."""
     r = jnp.hypot(a, z)
     tm = jnp.arcsinh(a / z)
-    r_minus_z = a * a / (r + z)
-    x = a * tm
-    l_ref = jnp.maximum(-r_minus_z + x + jnp.log1p(jnp.exp(-2.0 * x)) - jnp.log(2.0), 0.0)
-    delta = LOG_KV_WINDOW_DROP - l_ref - r_minus_z + x
-    t_hi = tm + jnp.arccosh(1.0 + delta / r)
-    cut = x - r_minus_z > delta
-    a_safe = jnp.where(cut, a, 1.0)
-    r_minus_a = z * z / (r + a)
-    r_minus_a_safe = jnp.where(r_minus_a > 0.0, r_minus_a, 1.0)
-    u = jnp.minimum(tm, 1.0 + delta / a_safe)
-    u = jnp.where(r_minus_a > 0.0, jnp.minimum(u, jnp.arccosh(1.0 + delta / r_minus_a_safe)), u)
-    u = jnp.where(cut, u, 1.0)
-    for _ in range(_NEWTON_STEPS):
-        f = r * (jnp.cosh(u) - 1.0) - a * (jnp.sinh(u) - u) - delta
-        df = r * jnp.sinh(u) - a * (jnp.cosh(u) - 1.0)
-        u = u - f / df
+    r_minus_a = z * (z / (r + a))
+    peak = a * tm - a * (a / (r + z))
+    lower = jnp.maximum(peak + jnp.log1p(jnp.exp(-2.0 * a * tm)) - LOG_2, 0.0)
+    delta = LOG_KV_WINDOW_DROP + peak - lower
+    u = _acosh1p(delta / r)
+    sh, ch_minus_1 = _sinh_cosh_minus_1(u)
+    u = u - (r * ch_minus_1 + a * (sh - u) - u - delta) / (r * sh + a * ch_minus_1 - 1.0)
+    t_hi = tm + u
+    cut = peak - tm > delta
+    a_c = jnp.where(cut, a, 2.0)
+    tm_c = jnp.where(cut, tm, 1.0)
+    delta_c = jnp.where(cut, delta, 1.0)
+    rma_c = jnp.where(cut, r_minus_a, 1.0)
+    bound = jnp.where(rma_c > 0.0, _acosh1p((delta_c + tm_c) / jnp.where(rma_c > 0.0, rma_c, 1.0)), jnp.inf)
+    u = jnp.minimum(tm_c, bound)
+    u = jnp.where(a_c > 1.0, jnp.minimum(u, (delta_c + a_c) / jnp.where(a_c > 1.0, a_c - 1.0, 1.0)), u)
+    for _ in range(_LEFT_NEWTON_STEPS):
+        sh, ch_minus_1 = _sinh_cosh_minus_1(u)
+        one_minus_em = -jnp.expm1(-u)
+        f = rma_c * ch_minus_1 + a_c * (u - one_minus_em) - u - delta_c
+        u = u - f / (rma_c * sh + a_c * one_minus_em - 1.0)
     t_lo = jnp.where(cut, tm - u, 0.0)
-    return t_lo, t_hi, l_ref
+    h = 1.0 / jnp.sqrt(1.0 / (LOG_KV_STEP_FLAT * LOG_KV_STEP_FLAT) + r / (LOG_KV_STEP_PEAK * LOG_KV_STEP_PEAK))
+    n = jnp.clip(jnp.ceil((t_hi - t_lo) / h), 2.0, float(LOG_KV_MAX_NODES))
+    return t_lo, (t_hi - t_lo) / n, n, tm, r
 
 
-def _sums(a, z):
-    t_lo, t_hi, l_ref = _window(a, z)
-    n = LOG_KV_QUAD_NODES
-    h = (t_hi - t_lo) / n
-    j = jnp.arange(n + 1, dtype=jnp.float64)
-    w = jnp.ones(n + 1).at[0].set(0.5).at[n].set(0.5)
-    t = t_lo[..., None] + j * h[..., None]
-    a_ = a[..., None]
-    e = jnp.expm1(t)
-    cm1 = e * e / (2.0 * (1.0 + e))
+def _column(x):
+    return x[..., None]
+
+
+def _quadrature(a, z):
+    """(log K_a, ∂_a log K_a, ∂²_a log K_a, K_(a+1)/K_a, K_(a-1)/K_a) by the trapezoid rule."""
+    t_lo, h, n, tm, r = _grid(a, z)
+    j = jnp.arange(LOG_KV_MAX_NODES + 1, dtype=jnp.float64)
+    col = _column
+    jj = jnp.minimum(j, col(n))
+    weight = jnp.where(j > col(n), 0.0, jnp.where((j == 0) | (j == col(n)), 0.5, 1.0))
+    s = col(t_lo - tm) + jj * col(h)
+    t = col(tm) + s
+    p = jnp.expm1(s)
+    e_inv = 1.0 / (1.0 + p)
+    a_ = col(a)
+    g = weight * jnp.exp(-(col(0.5 * z * (z / (r + a))) * p * p * e_inv + a_ * (p - s)))
     q = jnp.exp(-2.0 * a_ * t)
-    g = w * jnp.exp(-z[..., None] * cm1 + a_ * t - l_ref[..., None])
+    one_minus_q = -jnp.expm1(-2.0 * a_ * t)
     c = 0.5 * g * (1.0 + q)
-    et = 1.0 + e
-    s0 = jnp.sum(c, axis=-1) * h
-    s1 = jnp.sum(0.5 * g * (1.0 - q) * t, axis=-1) * h
-    s2 = jnp.sum(c * t * t, axis=-1) * h
-    sp = jnp.sum(0.5 * g * (et + q / et), axis=-1) * h
-    sm = jnp.sum(0.5 * g * (1.0 / et + q * et), axis=-1) * h
-    return l_ref, s0, s1, s2, sp, sm
+    gq = g * q
+    gu = 0.5 * g * one_minus_q
+    s0 = jnp.sum(c, axis=-1)
+    sq = jnp.sum(gq, axis=-1)
+    su = jnp.sum(gu, axis=-1)
+    ssq = jnp.sum(gq * s, axis=-1)
+    ssu = jnp.sum(gu * s, axis=-1)
+    ss2 = jnp.sum(c * s * s, axis=-1)
+    ap = jnp.sum(g * (1.0 + p), axis=-1)
+    am = jnp.sum(gq * e_inv, axis=-1)
+    bp = jnp.sum(g * e_inv, axis=-1)
+    bm = jnp.sum(gq * (1.0 + p), axis=-1)
+    w = sq / s0
+    m_u = su / s0
+    m_sq = ssq / s0
+    m_su = ssu / s0
+    m_s = m_sq + m_su
+    d1 = tm * m_u + m_su
+    d2 = tm * tm * w * (1.0 + m_u) + 2.0 * tm * (m_sq + m_su * w) + (ss2 / s0 - m_s * m_s) + m_sq * (m_s + m_su)
+    e_tm = (a + r) / z
+    up = 0.5 * (e_tm * ap + am / e_tm) / s0
+    down = 0.5 * (bp / e_tm + e_tm * bm) / s0
+    return a * tm - r + jnp.log(h * s0), d1, d2, up, down
 
 
-def _prepare(v, z):
+def _core(v, z):
+    """Both methods on safe inputs, merged: (v, z, regular, a/z, log K, ∂_a, ∂²_a, up, down), a = |v|."""
     v, z = jnp.broadcast_arrays(jnp.asarray(v, dtype=jnp.float64), jnp.asarray(z, dtype=jnp.float64))
     a = jnp.abs(v)
     regular = (z > 0.0) & jnp.isfinite(z) & jnp.isfinite(a)
-    return v, z, regular, jnp.where(regular, a, 1.0), jnp.where(regular, z, 1.0)
+    series = regular & (z <= LOG_KV_SERIES_MAX_ARG) & (a <= LOG_KV_SERIES_MAX_ORDER)
+    quad = regular & ~series
+    by_series = temme(jnp.where(series, a, 0.5), jnp.where(series, z, 0.5))
+    by_quad = _quadrature(jnp.where(quad, a, 1.0), jnp.where(quad, z, 4.0))
+    merged = tuple(jnp.where(series, x, y) for x, y in zip(by_series, by_quad))
+    return (v, z, regular, jnp.where(regular, a, 0.0) / jnp.where(regular, z, 1.0)) + merged
 
 
 def _edges(v, z, regular, values, edge_values):
-    """Replace ``values`` by the documented edge values where the input is not regular."""
+    """``values`` where the input is regular, the documented edge values elsewhere, NaN for NaN or z < 0."""
     bad = jnp.isnan(v) | jnp.isnan(z) | (z < 0.0)
     return tuple(jnp.where(bad, jnp.nan, jnp.where(regular, x, e)) for x, e in zip(values, edge_values))
+
+
+def _d1_edge(v, z):
+    return jnp.where(jnp.isinf(z) | ((z == 0.0) & (v == 0.0)), 0.0, jnp.sign(v) * jnp.inf)
 
 
 def log_kv_derivatives(v, z):
@@ -80,18 +143,14 @@ def log_kv_derivatives(v, z):
 
     Same formulas and edge values as :func:`normix._kernels.bessel_cpu.log_kv_derivatives`.
     """
-    v, z, regular, a, zs = _prepare(v, z)
-    l_ref, s0, s1, s2, sp, sm = _sums(a, zs)
-    d1 = s1 / s0
-    values = (l_ref + jnp.log(s0) - zs, -0.5 * (sp + sm) / s0, jnp.sign(v) * d1, s2 / s0 - d1 * d1)
-    at_zero = z == 0.0
+    v, z, regular, a_over_z, log_k, d1, d2, up, _ = _core(v, z)
+    values = (log_k, a_over_z - up, jnp.sign(v) * d1, d2)
     at_inf = jnp.isinf(z)
-    sign_inf = jnp.sign(v) * jnp.inf
     edge = (
         jnp.where(at_inf, -jnp.inf, jnp.inf),
         jnp.where(at_inf, -1.0, -jnp.inf),
-        jnp.where(at_inf, 0.0, jnp.where(at_zero & (v == 0.0), 0.0, sign_inf)),
-        jnp.where(at_zero, jnp.inf, 0.0),
+        _d1_edge(v, z),
+        jnp.where(z == 0.0, jnp.inf, 0.0),
     )
     return _edges(v, z, regular, values, edge)
 
@@ -101,22 +160,20 @@ def log_kv(v, z):
     return log_kv_derivatives(v, z)[0]
 
 
+def _ratio_edge(v, z):
+    at_zero = jnp.where(v > -0.5, jnp.inf, jnp.where(v == -0.5, 1.0, 0.0))
+    at_inf_v = jnp.where(v > 0.0, jnp.inf, 0.0)
+    return jnp.where(jnp.isinf(z), 1.0, jnp.where(jnp.isinf(v), at_inf_v, at_zero))
+
+
 def log_kv_ratio_dv(v, z):
-    """(log K_v(z), K_{v+1}(z)/K_v(z), ∂/∂v log K_v(z)) from one set of quadrature nodes."""
-    v, z, regular, a, zs = _prepare(v, z)
-    l_ref, s0, s1, _, sp, sm = _sums(a, zs)
-    values = (l_ref + jnp.log(s0) - zs, jnp.where(v >= 0.0, sp, sm) / s0, jnp.sign(v) * s1 / s0)
-    at_inf = jnp.isinf(z)
-    ratio_at_zero = jnp.where(v > -0.5, jnp.inf, jnp.where(v == -0.5, 1.0, 0.0))
-    ratio_edge = jnp.where(at_inf, 1.0, jnp.where(jnp.isinf(v), jnp.where(v > 0.0, jnp.inf, 0.0), ratio_at_zero))
-    edge = (
-        jnp.where(at_inf, -jnp.inf, jnp.inf),
-        ratio_edge,
-        jnp.where(at_inf | ((z == 0.0) & (v == 0.0)), 0.0, jnp.sign(v) * jnp.inf),
-    )
+    """(log K_v(z), K_(v+1)(z)/K_v(z), ∂/∂v log K_v(z)) from one evaluation per element."""
+    v, z, regular, _, log_k, d1, _, up, down = _core(v, z)
+    values = (log_k, jnp.where(v >= 0.0, up, down), jnp.sign(v) * d1)
+    edge = (jnp.where(jnp.isinf(z), -jnp.inf, jnp.inf), _ratio_edge(v, z), _d1_edge(v, z))
     return _edges(v, z, regular, values, edge)
 
 
 def kv_ratio(v, z):
-    """K_{v+1}(z) / K_v(z), broadcast over ``v`` and ``z`` (same edge values as the numba twin)."""
+    """K_(v+1)(z) / K_v(z), broadcast over ``v`` and ``z`` (same edge values as the numba twin)."""
     return log_kv_ratio_dv(v, z)[1]
