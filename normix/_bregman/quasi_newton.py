@@ -14,12 +14,22 @@ The line search is jaxopt's backtracking (Armijo) search: on these smooth convex
 problems it reaches the same gradient norms as the zoom (Wolfe) search and
 compiles two to three times faster.
 """
+import warnings
+
 import jax
 import jax.numpy as jnp
 
 from .bounds import closed_box, from_unconstrained, is_unbounded, to_unconstrained
 
 LINESEARCH = "backtracking"
+
+
+def _jaxopt():
+    """The jaxopt module, imported on first use without its deprecation notice (the solvers used are stable)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="jaxopt")
+        import jaxopt
+    return jaxopt
 
 
 def _scale(eta):
@@ -38,7 +48,7 @@ def _value_and_grad(objective, gradient):
 
 def lbfgs_solve(objective, gradient, eta, theta0, lo, hi, max_steps, tol):
     """L-BFGS(-B) from ``theta0``; returns (θ, steps)."""
-    import jaxopt
+    jaxopt = _jaxopt()
 
     fun = _value_and_grad(objective, gradient)
     options = dict(fun=fun, value_and_grad=True, maxiter=max_steps, tol=tol, linesearch=LINESEARCH)
@@ -52,7 +62,7 @@ def lbfgs_solve(objective, gradient, eta, theta0, lo, hi, max_steps, tol):
 
 def bfgs_solve(objective, gradient, eta, theta0, lo, hi, max_steps, tol):
     """BFGS in the unconstrained coordinates u; returns (θ, steps)."""
-    import jaxopt
+    jaxopt = _jaxopt()
 
     scaled = _value_and_grad(objective, gradient)
 

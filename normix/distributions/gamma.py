@@ -13,7 +13,7 @@ from jax.scipy.special import gammainc, gammaln
 
 from normix._kernels import dispatch
 from normix._validation import check_greater, check_less, check_positive, check_positive_data, \
-    check_sample_size, check_scalar, check_vector, require
+    check_sample_size, check_shape, check_vector, require
 from normix.exponential_family import ExponentialFamily, closed_form_options
 
 
@@ -32,8 +32,8 @@ class Gamma(ExponentialFamily):
     beta: jax.Array
 
     def __init__(self, alpha, beta):
-        self.alpha = check_positive(check_scalar(alpha, "alpha"), "alpha")
-        self.beta = check_positive(check_scalar(beta, "beta"), "beta")
+        self.alpha = check_positive(check_shape(alpha, (), "alpha"), "alpha")
+        self.beta = check_positive(check_shape(beta, (), "beta"), "beta")
 
     def natural_params(self):
         """θ = [α − 1, −β]."""

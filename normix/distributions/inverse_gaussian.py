@@ -14,7 +14,7 @@ from jax.scipy.special import log_ndtr, ndtr
 
 from normix._kernels._constants import HALF_LOG_2PI
 from normix._validation import check_less, check_positive, check_positive_data, check_sample_size, \
-    check_scalar, check_vector
+    check_shape, check_vector
 from normix.exponential_family import ExponentialFamily, closed_form_options
 
 
@@ -33,8 +33,8 @@ class InverseGaussian(ExponentialFamily):
     lam: jax.Array
 
     def __init__(self, mu, lam):
-        self.mu = check_positive(check_scalar(mu, "mu"), "mu")
-        self.lam = check_positive(check_scalar(lam, "lam"), "lam")
+        self.mu = check_positive(check_shape(mu, (), "mu"), "mu")
+        self.lam = check_positive(check_shape(lam, (), "lam"), "lam")
 
     def natural_params(self):
         """θ = [−λ/(2μ²), −λ/2]."""
