@@ -112,3 +112,31 @@ DIGAMMA_INV_NEWTON_STEPS = 5
 # Arrays of at most SERIAL_MAX_SIZE elements run on one thread: below about a
 # thousand elements the start-up of numba's parallel loop costs more than it saves.
 SERIAL_MAX_SIZE = 1000
+
+# ---------------------------------------------------------------- GIG sampler
+# Regimes of Hormann & Leydold (2014) for the standardized GIG(lam, omega), lam = |p|,
+# omega = sqrt(ab): ratio-of-uniforms with mode shift where lam >= 1 or omega > 1;
+# without shift where omega >= min(1/2, (2/3) sqrt(1 - lam)); their rejection method
+# with a constant/power/exponential hat below that.  These are the paper's boundaries,
+# inside which each method's rejection constant is bounded uniformly (the acceptance
+# rates, computed exactly over grids by the tests, are above 0.65 for all three).
+# lam = 1 joins the mode-shift method, which is then the shifted ratio-of-uniforms of an
+# exponential law and stays finite as omega -> 0.  No threshold on small omega is needed:
+# the mode-shift method works in z = omega * x and the hat method in log x and log omega,
+# so nothing overflows or underflows for any a, b > 0; a = 0 or b = 0 exactly are the
+# InverseGamma and Gamma laws.
+GIG_SHIFT_MIN_LAMBDA = 1.0
+GIG_SHIFT_MIN_OMEGA = 1.0
+GIG_ROU_MIN_OMEGA = 0.5
+GIG_ROU_MIN_OMEGA_SLOPE = 2.0 / 3.0
+# Roots of the mode-shift bounding cubic, by bracketed Newton: stop at a relative step of
+# GIG_ROOT_RTOL (a few ulps; near the root each step squares the error) and in any case
+# after GIG_ROOT_MAX_STEPS steps, when bisection alone has shrunk the bracket by 2^-100.
+# That cap binds only for lam -> 1 with omega < 1e-60, where the lower root lies within
+# mu * sqrt(omega/2) of -mu and |u_lo| <= mu < 1e-60 is a negligible part of the rectangle.
+GIG_ROOT_RTOL = 4e-16
+GIG_ROOT_MAX_STEPS = 100
+# Largest sqrt(ab) the sampler accepts: the mode-shift method forms tau + 2*sqrt(ab) and
+# mu + tau, which overflow near 9e307; 1e300 leaves a wide margin, and at that omega the
+# law's relative spread (~omega^-1/2 = 1e-150) is far below double precision anyway.
+GIG_MAX_OMEGA = 1e300
