@@ -155,23 +155,35 @@ def _to_gig(seg, logarithmic, d, invert):
             seg[i] = d / seg[i] if invert else seg[i] / d
 
 
+@scalar_core
+def _fill_block(states, k, regime, c, d, invert, out):
+    """Fill block k of ``out`` (draws k*_BLOCK onwards) from stream ``states[k]``."""
+    state = states[k]
+    seg = out[k * _BLOCK : min(out.shape[0], (k + 1) * _BLOCK)]
+    if regime == _HAT:
+        for i in range(seg.shape[0]):
+            seg[i] = _draw_hat(state, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8])
+    elif regime == _ROU:
+        rou_block(state, c, seg)
+    elif regime == _ROU_SHIFT:
+        rou_shift_block(state, c, seg)
+    else:
+        standard_gamma_block(state, c[0], seg)
+    _to_gig(seg, regime == _HAT, d, invert)
+
+
 @array_kernel
 def _fill(states, regime, c, d, invert, out):
-    """Fill ``out`` block by block, block k from stream ``states[k]`` (one thread per block)."""
-    n = out.shape[0]
+    """All blocks of ``out``, one thread per block."""
     for k in prange(states.shape[0]):
-        state = states[k]
-        seg = out[k * _BLOCK : min(n, (k + 1) * _BLOCK)]
-        if regime == _HAT:
-            for i in range(seg.shape[0]):
-                seg[i] = _draw_hat(state, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8])
-        elif regime == _ROU:
-            rou_block(state, c, seg)
-        elif regime == _ROU_SHIFT:
-            rou_shift_block(state, c, seg)
-        else:
-            standard_gamma_block(state, c[0], seg)
-        _to_gig(seg, regime == _HAT, d, invert)
+        _fill_block(states, k, regime, c, d, invert, out)
+
+
+@serial_kernel
+def _fill_serial(states, regime, c, d, invert, out):
+    """All blocks of ``out`` on the calling thread (a single block does not wake the pool)."""
+    for k in range(states.shape[0]):
+        _fill_block(states, k, regime, c, d, invert, out)
 
 
 def _real(name, value):
@@ -248,5 +260,6 @@ def gig_sample(p, a, b, n, seed=None):
     out = np.empty(n)
     if n:
         regime, c, d, invert = _setup(p, a, b)
-        _fill(stream_states(seed, -(-n // _BLOCK)), regime, c, d, invert, out)
+        states = stream_states(seed, -(-n // _BLOCK))
+        (_fill if states.shape[0] > 1 else _fill_serial)(states, regime, c, d, invert, out)
     return out
