@@ -69,9 +69,10 @@ def _log_expm1_over(lam, t):
 def _hat_setup(lam, log_omega):
     """Constants of the three-piece hat of Hormann & Leydold, all in log x.
 
-    Returns ``(lam, log omega, log x0, log xs, log g(m), w1, w2, w3, d)``: the hat pieces live on
-    [0, x0], [x0, xs] and [xs, inf) with xs = max(x0, 2/omega), w_i are their areas
-    divided by the largest, and ``d = -expm1(-lam log(xs/x0))`` inverts the middle piece.
+    Returns ``(lam, log omega, log x0, log xs, log g(m), w1, w2, w3, q)``: the hat
+    pieces live on [0, x0], [x0, xs] and [xs, inf) with xs = max(x0, 2/omega), w_i are
+    their areas divided by the largest, and ``q = -expm1(-lam log(xs/x0))`` inverts the
+    middle piece.
     """
     omega = math.exp(log_omega)
     l1 = lam - 1.0
@@ -91,11 +92,11 @@ def _hat_setup(lam, log_omega):
 
 
 @scalar_core
-def _draw_hat(state, lam, log_omega, lx0, lxs, log_gm, w1, w2, w3, d):
+def _draw_hat(state, lam, log_omega, lx0, lxs, log_gm, w1, w2, w3, q):
     """One standardized ``log x`` by the rejection method of Hormann & Leydold (lam < 1).
 
     ``log_ratio`` is log(g/hat) at the proposal; the middle piece is inverted through
-    ``x**lam = xs**lam (1 - (1 - r) d)``, and the tail piece is xs + 2 E / omega, E ~ Exp(1).
+    ``x**lam = xs**lam (1 - (1 - r) q)``, and the tail piece is xs + 2 E / omega, E ~ Exp(1).
     """
     omega = math.exp(log_omega)
     l1 = lam - 1.0
@@ -106,7 +107,7 @@ def _draw_hat(state, lam, log_omega, lx0, lxs, log_gm, w1, w2, w3, d):
             log_ratio = l1 * lx - 0.5 * (math.exp(log_omega + lx) + math.exp(log_omega - lx)) - log_gm
         elif t <= w1 + w2:
             r = (t - w1) / w2
-            lx = lx0 + r * (lxs - lx0) if lam == 0.0 else lxs + math.log1p(-(1.0 - r) * d) / lam
+            lx = lx0 + r * (lxs - lx0) if lam == 0.0 else lxs + math.log1p(-(1.0 - r) * q) / lam
             log_ratio = omega - 0.5 * (math.exp(log_omega + lx) + math.exp(log_omega - lx))
         else:
             half_wx = 0.5 * math.exp(log_omega + lxs) + standard_exponential(state)
