@@ -7,16 +7,16 @@ with lam >= 0, and ``y = x * sqrt(b/a)``.  The generator of Hormann & Leydold (2
 picks one of three exact rejection methods, each with a rejection constant bounded over
 its whole regime (boundaries in :mod:`normix._kernels._constants`):
 
-* ratio-of-uniforms with mode shift (Dagpunar 1989) for lam >= 1 or omega > 1, and
-* ratio-of-uniforms without shift for moderate omega and lam < 1, both in
-  :mod:`.gig_rou_sampler`;
+* ratio-of-uniforms with mode shift (Dagpunar 1989) for lam >= 1 or omega > 1;
+* ratio-of-uniforms without shift for moderate omega and lam < 1 (both in
+  :mod:`.gig_rou_sampler`);
 * the rejection method of Hormann & Leydold for small omega and lam < 1: a hat that is
   constant on [0, x0], ``exp(-omega) x**(lam-1)`` on [x0, 2/omega] and
   ``xs**(lam-1) exp(-omega x/2)`` beyond xs = max(x0, 2/omega), x0 = omega/(1 - lam).
 
 The first method runs in ``z = omega*x = a*y`` and the third in ``log x`` and
-``log omega``, so that no intermediate overflows or underflows for any a, b > 0.  The limits b = 0 (Gamma) and a = 0 (InverseGamma) use
-the gamma generator of :mod:`.gamma_sampler`.
+``log omega``, so that no intermediate overflows or underflows for any a, b > 0.  The
+limits b = 0 (Gamma) and a = 0 (InverseGamma) use the generator of :mod:`.gamma_sampler`.
 
 Draw i belongs to block ``i // _BLOCK``, and block k has its own xoshiro256++ stream
 seeded by the k-th child of ``SeedSequence(seed)`` (:mod:`.stream_sampler`).  The
