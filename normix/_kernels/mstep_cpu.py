@@ -1,4 +1,4 @@
-"""M-step of the normal part of a variance-mean mixture, numpy twin (twin: ``mstep_jax.py``).
+"""M-step of the normal part of a variance-mean mixture, numba twin (twin: ``mstep_jax.py``).
 
 The complete-data model X | Y = y ~ N(mu + gamma y, Sigma y) has, given the row
 averages of the posterior sufficient statistics (with w = E[1/Y | x])::
@@ -13,12 +13,51 @@ the maximiser of the expected complete-data log-likelihood (McNeil, Frey & Embre
     gamma = (s5 - s2 s4) / D
     Sigma = S6 - s5 mu^T - mu s5^T + s2 mu mu^T - s3 gamma gamma^T
 
-returned with the lower Cholesky factor of Sigma.  The work is O(d^3) on d x d
-matrices, so numpy's LAPACK calls serve; no numba is involved.
+returned with the lower Cholesky factor of Sigma.  The work is O(d^3) on one d x d
+matrix, done in one compiled serial call: EM calls it once per iteration, and for the
+small d of most fits the cost of a call (not the arithmetic) is what counts.
 """
+import math
+
 import numpy as np
 
+from normix._kernels._numba import serial_kernel
+
 __all__ = ["normal_m_step"]
+
+
+@serial_kernel
+def _m_step(s2, s3, s4, s5, S6, mu, gamma, L):
+    d = s4.size
+    D = 1.0 - s2 * s3
+    for j in range(d):
+        mu[j] = (s4[j] - s3 * s5[j]) / D
+        gamma[j] = (s5[j] - s2 * s4[j]) / D
+    ok = True
+    for j in range(d):
+        for k in range(j + 1):
+            sym = 0.5 * (S6[j, k] + S6[k, j])
+            s = (sym - s5[j] * mu[k] - mu[j] * s5[k] + s2 * mu[j] * mu[k] - s3 * gamma[j] * gamma[k])
+            for m in range(k):
+                s -= L[j, m] * L[k, m]
+            if j == k:
+                if not s > 0.0 or not math.isfinite(s):
+                    ok = False
+                    break
+                L[j, j] = math.sqrt(s)
+            else:
+                L[j, k] = s / L[k, k]
+        if not ok:
+            break
+    if ok:
+        for j in range(d):
+            for k in range(j + 1, d):
+                L[j, k] = 0.0
+            for k in range(j + 1):
+                if not math.isfinite(L[j, k]):
+                    ok = False
+    if not ok:
+        L[:, :] = math.nan
 
 
 def normal_m_step(s2, s3, s4, s5, S6):
@@ -31,34 +70,25 @@ def normal_m_step(s2, s3, s4, s5, S6):
     s4, s5 : array, shape (d,)
         mean x and mean x E[1/Y | x].
     S6 : array, shape (d, d)
-        mean x x^T E[1/Y | x].
+        mean x x^T E[1/Y | x] (symmetrised before use).
 
     Returns
     -------
     mu, gamma : ndarray, shape (d,)
     L_Sigma : ndarray, shape (d, d)
-        Lower Cholesky factor of the symmetrised Sigma.  When Sigma is not positive
-        definite (too few or degenerate rows), including a factor with a zero pivot,
-        every entry is NaN, so that a caller
-        testing the iterate for finiteness stops instead of continuing from a
-        meaningless factor.  By Cauchy-Schwarz s2 s3 >= 1 for averages of posterior
-        moments, so D < 0 except for degenerate data; D = 0 gives non-finite mu, gamma.
+        Lower Cholesky factor of Sigma (Cholesky-Banachiewicz, row by row).  When Sigma
+        is not positive definite (too few or degenerate rows: a pivot <= 0) every entry
+        is NaN, so that a caller testing the iterate for finiteness stops instead of
+        continuing from a meaningless factor.  By Cauchy-Schwarz s2 s3 >= 1 for averages
+        of posterior moments, so D < 0 except for degenerate data; D = 0 gives
+        non-finite mu, gamma and a NaN factor.
     """
-    s2 = np.asarray(s2, dtype=np.float64)
-    s3 = np.asarray(s3, dtype=np.float64)
-    s4 = np.asarray(s4, dtype=np.float64)
-    s5 = np.asarray(s5, dtype=np.float64)
-    S6 = np.asarray(S6, dtype=np.float64)
-    D = 1.0 - s2 * s3
-    mu = (s4 - s3 * s5) / D
-    gamma = (s5 - s2 * s4) / D
-    cross = np.outer(s5, mu)
-    sigma = S6 - cross - cross.T + s2 * np.outer(mu, mu) - s3 * np.outer(gamma, gamma)
-    sigma = 0.5 * (sigma + sigma.T)
-    try:
-        L_Sigma = np.linalg.cholesky(sigma)
-    except np.linalg.LinAlgError:
-        L_Sigma = np.full_like(sigma, np.nan)
-    if not (np.all(np.isfinite(L_Sigma)) and np.all(np.diagonal(L_Sigma) > 0.0)):
-        L_Sigma = np.full_like(sigma, np.nan)
-    return mu, gamma, L_Sigma
+    s4 = np.ascontiguousarray(s4, dtype=np.float64)
+    s5 = np.ascontiguousarray(s5, dtype=np.float64)
+    S6 = np.ascontiguousarray(S6, dtype=np.float64)
+    d = s4.shape[0]
+    mu = np.empty(d)
+    gamma = np.empty(d)
+    L = np.empty((d, d))
+    _m_step(float(s2), float(s3), s4, s5, S6, mu, gamma, L)
+    return mu, gamma, L
