@@ -67,6 +67,8 @@ def require(value, predicate, name, constraint):
     ok = np.broadcast_to(np.asarray(predicate(array)), array.shape)
     if not ok.all():
         raise ValueError(f"{name} must {constraint}, got {_describe(array[~ok])}")
+    if isinstance(value, jax.Array) and value.dtype == jnp.float64:
+        return value
     return jnp.asarray(array)
 
 

@@ -41,7 +41,7 @@ def grad_norm(theta, eta):
     return float(np.max(np.abs(np.asarray(jax.grad(gamma_psi)(jnp.asarray(theta))) - eta)))
 
 
-@pytest.mark.parametrize("backend, method", PAIRS, ids=PAIR_IDS)
+@pytest.mark.parametrize("backend, method", SLOW_PAIRS)
 def test_bounded_problem(backend, method):
     eta = gamma_eta(2.5, 1.5)
     result = solve_bregman(gamma_psi, eta, np.array([0.0, -1.0]), backend=backend, method=method,
