@@ -1,0 +1,112 @@
+"""Normal-Inverse Gaussian (NIG): the normal variance-mean mixture with an InverseGaussian subordinator.
+
+X | Y = y ~ N(μ + γy, Σy),  Y ~ InverseGaussian(μ_IG, λ) (mean μ_IG, shape λ), which is
+GIG(-1/2, λ/μ_IG², λ).  The posterior of Y is GIG(-1/2 - d/2, λ/μ_IG² + γᵀΛγ, λ + Q(x)),
+whose Bessel functions have half-integer order (a closed form) when d is odd.
+
+EM updates the subordinator in closed form from the posterior averages
+s2 = mean E[1/Y|x], s3 = mean E[Y|x]:  μ_IG = s3,  1/λ = s2 - 1/s3.
+
+References
+----------
+O. Barndorff-Nielsen (1997), "Normal inverse Gaussian distributions and stochastic
+volatility modelling", Scandinavian Journal of Statistics 24:1-13.
+"""
+import jax
+import jax.numpy as jnp
+
+from normix._kernels import dispatch
+from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
+from normix.distributions.generalized_inverse_gaussian import GeneralizedInverseGaussian
+from normix.distributions.inverse_gaussian import InverseGaussian
+from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
+from normix.mixtures.marginal import NormalMixture
+
+
+class JointNormalInverseGaussian(JointNormalMixture):
+    """Joint f(x, y): X | Y ~ N(μ + γy, Σy), Y ~ InverseGaussian(μ_IG, λ); GIG form (-1/2, λ/μ_IG², λ).
+
+    Parameters
+    ----------
+    mu, gamma : array, shape (d,)
+    L_Sigma : array, shape (d, d)
+        Lower Cholesky factor of Σ.
+    mu_ig, lam : scalar
+        Mean μ_IG > 0 and shape λ > 0 of the InverseGaussian subordinator.
+    """
+
+    mu: jax.Array
+    gamma: jax.Array
+    L_Sigma: jax.Array
+    mu_ig: jax.Array
+    lam: jax.Array
+
+    def __init__(self, mu, gamma, L_Sigma, mu_ig, lam):
+        self.mu, self.gamma, self.L_Sigma = normal_part(mu, gamma, L_Sigma)
+        self.mu_ig = positive_scalar(mu_ig, "mu_ig")
+        self.lam = positive_scalar(lam, "lam")
+
+    @classmethod
+    def from_classical(cls, *, mu, gamma, sigma, mu_ig, lam):
+        """From μ, γ, the covariance Σ (symmetric positive definite) and the InverseGaussian's μ_IG, λ."""
+        return cls._from_sigma(mu, gamma, sigma, mu_ig, lam)
+
+    def subordinator(self):
+        """InverseGaussian(μ_IG, λ)."""
+        return InverseGaussian(self.mu_ig, self.lam)
+
+    def _subordinator_params(self):
+        return self.mu_ig, self.lam
+
+    @staticmethod
+    def _to_gig(mu_ig, lam):
+        return 0.0 * lam - 0.5, lam / mu_ig**2, lam
+
+    @staticmethod
+    def _from_gig(p, a, b):
+        return (b / a) ** 0.5, b
+
+    @staticmethod
+    def _default_subordinator():
+        """InverseGaussian(1, 1): E[Y] = 1, Var[Y] = 1."""
+        return 1.0, 1.0
+
+    @classmethod
+    def _subordinator_log_partition(cls, p, a, b):
+        """ψ of GIG(-1/2, a, b) = ½ log(2π) - ½ log b - √(ab)."""
+        return GeneralizedInverseGaussian._log_partition_from_theta(jnp.stack([p - 1.0, -0.5 * b, -0.5 * a]))
+
+    @classmethod
+    def _subordinator_m_step(cls, s1, s2, s3, params, backend, method):
+        """μ_IG = s3, λ = 1 / (s2 - 1/s3) (NaN unless s2 s3 > 1)."""
+        xp = dispatch.array_namespace(backend)
+        gap = s2 - 1.0 / s3
+        lam = xp.where(gap > 0, 1.0 / xp.where(gap > 0, gap, 1.0), xp.nan)
+        return xp.asarray(s3, dtype=xp.float64), lam
+
+
+class NormalInverseGaussian(NormalMixture):
+    """Marginal Normal-Inverse Gaussian law f(x) of a :class:`JointNormalInverseGaussian`.
+
+    Parameters
+    ----------
+    joint : JointNormalInverseGaussian
+    """
+
+    joint: JointNormalInverseGaussian
+    _joint_class = JointNormalInverseGaussian
+
+    def __init__(self, joint):
+        if not isinstance(joint, JointNormalInverseGaussian):
+            raise TypeError(f"joint must be a JointNormalInverseGaussian, got {type(joint).__name__}")
+        self.joint = joint
+
+    @classmethod
+    def from_classical(cls, *, mu, gamma, sigma, mu_ig, lam):
+        """From μ, γ, Σ and the InverseGaussian subordinator's mean μ_IG and shape λ."""
+        return cls(JointNormalInverseGaussian.from_classical(mu=mu, gamma=gamma, sigma=sigma, mu_ig=mu_ig,
+                                                             lam=lam))
+
+    def to_generalized_hyperbolic(self):
+        """The same law as a :class:`GeneralizedHyperbolic` with p = -1/2, a = λ/μ_IG², b = λ."""
+        return GeneralizedHyperbolic.from_mixture(self)

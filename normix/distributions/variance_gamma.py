@@ -1,0 +1,120 @@
+"""Variance Gamma (VG): the normal variance-mean mixture with a Gamma subordinator.
+
+X | Y = y ~ N(μ + γy, Σy),  Y ~ Gamma(α, β) (shape α, rate β), the b → 0 limit of
+GIG: p = α, a = 2β, b = 0.  The marginal density
+
+    f(x) ∝ (Q(x) / (2β + A))^((α - d/2)/2) K_{α-d/2}(√((2β + A) Q(x))) exp((x - μ)ᵀΛγ),
+
+Q(x) = (x - μ)ᵀΛ(x - μ), A = γᵀΛγ, Λ = Σ⁻¹, is evaluated by the mixture kernels.  The
+posterior of Y is GIG(α - d/2, 2β + A, Q(x)); at Q(x) = 0 (x = μ) it is a Gamma law
+whose E[1/Y | x] is infinite when α <= d/2 + 1.
+
+EM updates the subordinator in closed form: α solves ψ(α) - log α = s1 - log s3
+(``digamma_inv``), β = α / s3, with s1 = mean E[log Y|x], s3 = mean E[Y|x].
+
+References
+----------
+D. Madan and E. Seneta (1990), "The variance gamma (V.G.) model for share market
+returns", Journal of Business 63:511-524.
+"""
+import jax
+import jax.numpy as jnp
+
+from normix._kernels import dispatch
+from normix.distributions.gamma import Gamma
+from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
+from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
+from normix.mixtures.marginal import NormalMixture
+
+
+class JointVarianceGamma(JointNormalMixture):
+    """Joint f(x, y): X | Y ~ N(μ + γy, Σy), Y ~ Gamma(α, β); GIG form p = α, a = 2β, b = 0.
+
+    Parameters
+    ----------
+    mu, gamma : array, shape (d,)
+    L_Sigma : array, shape (d, d)
+        Lower Cholesky factor of Σ.
+    alpha, beta : scalar
+        Shape α > 0 and rate β > 0 of the Gamma subordinator.
+    """
+
+    mu: jax.Array
+    gamma: jax.Array
+    L_Sigma: jax.Array
+    alpha: jax.Array
+    beta: jax.Array
+
+    def __init__(self, mu, gamma, L_Sigma, alpha, beta):
+        self.mu, self.gamma, self.L_Sigma = normal_part(mu, gamma, L_Sigma)
+        self.alpha = positive_scalar(alpha, "alpha")
+        self.beta = positive_scalar(beta, "beta")
+
+    @classmethod
+    def from_classical(cls, *, mu, gamma, sigma, alpha, beta):
+        """From μ, γ, the covariance Σ (symmetric positive definite) and the Gamma's α, β."""
+        return cls._from_sigma(mu, gamma, sigma, alpha, beta)
+
+    def subordinator(self):
+        """Gamma(α, β)."""
+        return Gamma(self.alpha, self.beta)
+
+    def _subordinator_params(self):
+        return self.alpha, self.beta
+
+    @staticmethod
+    def _to_gig(alpha, beta):
+        return alpha, 2.0 * beta, 0.0 * beta
+
+    @staticmethod
+    def _from_gig(p, a, b):
+        return p, 0.5 * a
+
+    @staticmethod
+    def _default_subordinator():
+        """Gamma(2, 2): E[Y] = 1, Var[Y] = 1/2."""
+        return 2.0, 2.0
+
+    @classmethod
+    def _subordinator_log_partition(cls, p, a, b):
+        """ψ of Gamma(p, a/2): log Γ(p) - p log(a/2)."""
+        return Gamma._log_partition_from_theta(jnp.stack([p - 1.0, -0.5 * a]))
+
+    @classmethod
+    def _subordinator_m_step(cls, s1, s2, s3, params, backend, method):
+        """α = digamma_inv(s1 - log s3), β = α / s3 (NaN when s1 >= log s3)."""
+        xp = dispatch.array_namespace(backend)
+        alpha = dispatch.kernels(backend).digamma_inv(s1 - xp.log(s3))
+        return alpha, alpha / s3
+
+
+class VarianceGamma(NormalMixture):
+    """Marginal Variance Gamma law f(x) of a :class:`JointVarianceGamma`.
+
+    Parameters
+    ----------
+    joint : JointVarianceGamma
+    """
+
+    joint: JointVarianceGamma
+    _joint_class = JointVarianceGamma
+
+    def __init__(self, joint):
+        if not isinstance(joint, JointVarianceGamma):
+            raise TypeError(f"joint must be a JointVarianceGamma, got {type(joint).__name__}")
+        self.joint = joint
+
+    @classmethod
+    def from_classical(cls, *, mu, gamma, sigma, alpha, beta):
+        """From μ, γ, Σ and the Gamma subordinator's shape α and rate β."""
+        return cls(JointVarianceGamma.from_classical(mu=mu, gamma=gamma, sigma=sigma, alpha=alpha, beta=beta))
+
+    def to_generalized_hyperbolic(self):
+        """The same law as a :class:`GeneralizedHyperbolic` with p = α, a = 2β, b = 0."""
+        return GeneralizedHyperbolic.from_mixture(self)
+
+    def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="cpu",
+            m_step_backend="cpu", m_step_method="newton"):
+        """Batch EM from this model (see ``NormalMixture.fit``); both steps on the CPU kernels by default."""
+        return self._batch_em(X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
+                              m_step_method)

@@ -1,0 +1,326 @@
+"""Marginal law f(x) = ∫ f(x, y) dy of a normal variance-mean mixture, and its EM.
+
+The marginal is not an exponential family; it owns its joint law (which is one) and
+uses the joint's complete-data statistics for EM.  With Q(x) = (x - μ)ᵀΣ⁻¹(x - μ) and
+A = γᵀΣ⁻¹γ, the posterior of the subordinator is Y | X = x ~ GIG(p - d/2, a + A, b + Q(x))
+and the marginal density has the closed form evaluated by the ``mixture_log_density``
+kernel.
+
+EM (the protocol of :mod:`normix._em.protocol`) works on a state of plain arrays:
+
+* E-step: the fused ``estep_statistics`` kernel gives the row averages
+  s1 = mean E[log Y|x], s2 = mean E[1/Y|x], s3 = mean E[Y|x], s4 = mean x,
+  s5 = mean x E[1/Y|x], S6 = mean x xᵀ E[1/Y|x] and the mean log-likelihood;
+* M-step: ``normal_m_step`` gives (μ, γ, L_Σ) in closed form, and the family's
+  subordinator update solves its moment equations in (s1, s2, s3);
+* ``det_sigma_one`` regularisation: with s = |Σ|^(1/d), (μ, γ/s, Σ/s, sY) has the same
+  marginal law, and |Σ/s| = 1 (the GH family is not identified in scale otherwise).
+
+The same code serves both backends: kernels come from ``dispatch.kernels(backend)`` and
+arrays from ``dispatch.array_namespace(backend)``, so the CPU path is numpy and numba
+only and the JAX path traces inside ``lax.while_loop``.
+"""
+import functools
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from normix._em.batch import BatchEMFitter
+from normix._em.protocol import MixtureState, MixtureStatistics
+from normix._kernels import dispatch
+from normix._validation import check_data, check_vector, is_traced
+from normix.mixtures.joint import JointNormalMixture
+
+# Ridge added to a singular empirical covariance in ``default_init``, relative to the
+# mean variance of the columns: small enough not to change a well-conditioned start,
+# large enough to make a rank-deficient one positive definite.
+_COVARIANCE_RIDGE = 1e-6
+
+_M_STEP_OPTIONS = ("backend", "method")
+
+
+@functools.cache
+def _kernel(backend, name):
+    """Kernel ``name`` of ``backend``; on a traceable backend compiled with ``jax.jit`` (free inside jit)."""
+    kernel = getattr(dispatch.kernels(backend), name)
+    return jax.jit(kernel) if dispatch.traceable(backend) else kernel
+
+
+def _check_rows(X, d, min_rows, what):
+    """Observations ``X`` as float64 (n, d): numpy when concrete, JAX when traced.
+
+    ``ValueError`` naming the problem: wrong number of dimensions or columns, fewer than
+    ``min_rows`` rows (``what`` says what needs them), NaN or inf (with the rows).
+    """
+    if is_traced(X):
+        return check_data(X, "X", event_ndim=1, event_shape=(d,))
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"X must have shape (n, {d}) (n observations of dimension d = {d}), got shape {X.shape}")
+    if X.shape[0] < min_rows:
+        raise ValueError(f"X must have at least {min_rows} rows {what}, got {X.shape[0]}")
+    bad = ~np.all(np.isfinite(X), axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = ", ".join(str(i) for i in rows[:5]) + (", ..." if rows.size > 5 else "")
+        raise ValueError(f"X must be finite: {rows.size} row(s) hold NaN or inf (rows {shown})")
+    return X
+
+
+def _state_params(state):
+    """(mu, gamma, L_Sigma, *subordinator) of a state, in the joint constructor's order."""
+    return (state.mu, state.gamma, state.L_Sigma, *state.subordinator)
+
+
+class NormalMixture(eqx.Module):
+    """Abstract marginal f(x) = ∫₀^∞ f(x, y) dy of a normal variance-mean mixture.
+
+    Owns a :class:`~normix.mixtures.joint.JointNormalMixture` (``joint``).  Concrete
+    families set the class variable ``_joint_class`` and construct from classical
+    parameters.  Every density method takes a single observation (batch with
+    ``jax.vmap``) and is jit-able and differentiable.
+    """
+
+    joint: eqx.AbstractVar[JointNormalMixture]
+    _joint_class: eqx.AbstractClassVar[type]
+
+    @property
+    def d(self):
+        """Dimension of X."""
+        return self.joint.d
+
+    # -------------------------------------------------------------- densities
+    def _kernel_params(self):
+        p, a, b = self.joint.gig_params()
+        return self.joint.mu, self.joint.gamma, self.joint.L_Sigma, p, a, b
+
+    def log_prob(self, x):
+        """Marginal log f(x) of one observation x (shape (d,)), by the ``mixture_log_density`` kernel:
+
+        log f(x) = -(d/2) log(2π) - ½ log|Σ| - ψ_Y(p, a, b) + log 2 + (x - μ)ᵀΛγ
+                   + ((p - d/2)/2) log((b + Q)/(a + A)) + log K_{p-d/2}(√((a + A)(b + Q))),
+
+        with the Gamma (b = 0) and InverseGamma (a = 0) limits in closed form.
+        ``ValueError`` (an equinox runtime error under jit) if x is not a finite (d,) vector.
+        """
+        x = check_vector(x, "x", size=self.d)
+        return dispatch.kernels("jax").mixture_log_density(x[None, :], *self._kernel_params())[0]
+
+    def pdf(self, x):
+        """Marginal f(x) of one observation x (shape (d,))."""
+        return jnp.exp(self.log_prob(x))
+
+    def _subordinator_moments(self):
+        """(E[Y], Var[Y]) by the GIG kernels (inf where the moment does not exist)."""
+        p, a, b = self.joint.gig_params()
+        jax_kernels = dispatch.kernels("jax")
+        mean_y = jax_kernels.gig_moments(p, a, b)[2]
+        var_y = jax_kernels.gig_fisher(p, a, b)[..., 2, 2]
+        return mean_y, var_y
+
+    def mean(self):
+        """E[X] = μ + γ E[Y] (inf where E[Y] does not exist and γ ≠ 0)."""
+        mean_y, _ = self._subordinator_moments()
+        return self.joint.mu + self.joint.gamma * mean_y
+
+    def cov(self):
+        """Cov[X] = E[Y] Σ + Var[Y] γγᵀ (the second term is 0 when γ = 0, even if Var[Y] is infinite)."""
+        mean_y, var_y = self._subordinator_moments()
+        outer = jnp.outer(self.joint.gamma, self.joint.gamma)
+        return mean_y * self.joint.sigma() + jnp.where(outer == 0.0, 0.0, var_y * outer)
+
+    def rvs(self, n, seed=42):
+        """``n`` draws of X as a numpy array of shape (n, d) (see ``JointNormalMixture.rvs``)."""
+        return self.joint.rvs(n, seed)[0]
+
+    def marginal_log_likelihood(self, X):
+        """Mean of log f(xᵢ) over the rows of X (shape (n, d)), by the JAX kernel (compiled)."""
+        X = _check_rows(X, self.d, 1, "")
+        return jnp.mean(_kernel("jax", "mixture_log_density")(X, *self._kernel_params()))
+
+    # ------------------------------------------------------------------ EM steps
+    def e_step(self, X, backend="jax"):
+        """Posterior moments of Y for every row of X (shape (n, d)).
+
+        Parameters
+        ----------
+        X : array, shape (n, d)
+        backend : {'jax', 'cpu'}
+            ``'jax'``: the JAX ``posterior_moments`` kernel (jit-able, differentiable);
+            ``'cpu'``: its numba twin (numpy arrays in and out).
+
+        Returns
+        -------
+        dict
+            ``'E_log_Y'``, ``'E_inv_Y'``, ``'E_Y'``: arrays of shape (n,) of the posterior
+            GIG(p - d/2, a + γᵀΛγ, b + Q(xᵢ)).
+        """
+        X = dispatch.to_backend(_check_rows(X, self.d, 1, ""), backend)
+        params = dispatch.to_backend(self._kernel_params(), backend)
+        e_log_y, e_inv_y, e_y = _kernel(backend, "posterior_moments")(X, *params)
+        return {"E_log_Y": e_log_y, "E_inv_Y": e_inv_y, "E_Y": e_y}
+
+    def m_step(self, X, expectations, **kwargs):
+        """The EM update of this model from rows X and their posterior moments (a new model).
+
+        Averages the complete-data statistics s1..S6 over the rows (``expectations`` as
+        returned by :meth:`e_step`) and applies the closed-form normal update and the
+        family's subordinator update, warm-started at ``self``.
+
+        Parameters
+        ----------
+        X : array, shape (n, d)
+        expectations : dict
+            ``'E_log_Y'``, ``'E_inv_Y'``, ``'E_Y'``, each of shape (n,).
+        **kwargs
+            ``backend`` ({'cpu', 'jax'}, default 'cpu'): kernels of the update;
+            ``method`` ({'newton', 'lbfgs', 'bfgs'}, default 'newton'): solver of a GIG
+            subordinator's moment equations.
+
+        Raises
+        ------
+        ValueError
+            If the update is not a valid model (Σ not positive definite, or moment
+            equations without a solution).
+        """
+        unknown = sorted(set(kwargs) - set(_M_STEP_OPTIONS))
+        if unknown:
+            raise TypeError(f"m_step got unexpected keyword arguments {unknown}; accepted: {_M_STEP_OPTIONS}")
+        backend = dispatch.validate_backend(kwargs.get("backend", "cpu"))
+        method = kwargs.get("method", "newton")
+        cls = type(self)
+        X = _check_rows(X, self.d, 1, "")
+        xp = dispatch.array_namespace(backend)
+        X = xp.asarray(X)
+        n = X.shape[0]
+        columns = []
+        for key in ("E_log_Y", "E_inv_Y", "E_Y"):
+            column = xp.asarray(expectations[key], dtype=xp.float64)
+            if column.shape != (n,):
+                raise ValueError(f"expectations[{key!r}] must have shape ({n},), got {column.shape}")
+            columns.append(column)
+        e_log_y, w, e_y = columns
+        weighted = X * w[:, None]
+        stats = MixtureStatistics(xp.mean(e_log_y), xp.mean(w), xp.mean(e_y), xp.mean(X, axis=0),
+                                  xp.mean(weighted, axis=0), weighted.T @ X / n)
+        new = cls.em_m_step(stats, cls.em_state(self, backend), backend, method)
+        if not all(np.all(np.isfinite(np.asarray(leaf))) for leaf in jax.tree_util.tree_leaves(new)):
+            raise ValueError("the M-step has no valid solution for these expectations (Sigma not positive "
+                             "definite or the subordinator's moment equations unsolvable)")
+        return cls.em_model(new)
+
+    def regularize_det_sigma_one(self):
+        """The same law with |Σ| = 1: Σ → Σ/s, γ → γ/s, Y → sY, where s = |Σ|^(1/d)."""
+        cls = type(self)
+        return cls.em_model(cls.em_regularize(cls.em_state(self, "jax"), "det_sigma_one", "jax"))
+
+    # ------------------------------------------------------------------- fitting
+    def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
+            m_step_backend="cpu", m_step_method="newton"):
+        """Batch EM from this model on the rows of X; returns an ``EMResult``.
+
+        Parameters
+        ----------
+        X : array, shape (n, d)
+            Data; at least d + 2 finite rows.
+        verbose : int
+            0 silent, 1 summary, 2 per-iteration table.
+        max_iter, tol
+            Iteration budget and tolerance on the relative change of (μ, γ, L_Σ).
+        regularization : {'none', 'det_sigma_one'}
+        e_step_backend, m_step_backend : {'jax', 'cpu'}
+        m_step_method : {'newton', 'lbfgs', 'bfgs'}
+            Solver of a GIG subordinator's moment equations.
+        """
+        return self._batch_em(X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
+                              m_step_method)
+
+    def _batch_em(self, X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
+                  m_step_method):
+        fitter = BatchEMFitter(max_iter=max_iter, tol=tol, verbose=verbose, regularization=regularization,
+                               e_step_backend=e_step_backend, m_step_backend=m_step_backend,
+                               m_step_method=m_step_method)
+        return fitter.fit(self, X)
+
+    @classmethod
+    def default_init(cls, X):
+        """Moment-based starting model: μ = sample mean, γ = 0, Σ = sample covariance, family default Y.
+
+        The subordinator defaults have E[Y] = 1 (so that Cov[X] = Σ at γ = 0); see each
+        family's ``_default_subordinator``.  A singular sample covariance (collinear
+        columns) gets a ridge of 1e-6 times its mean diagonal added to make it positive
+        definite.  Needs at least d + 2 finite rows.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
+        X = _check_rows(X, X.shape[1], X.shape[1] + 2, "to fit a model of this dimension")
+        sigma = np.atleast_2d(np.cov(X, rowvar=False))
+        L_Sigma = _positive_definite_factor(sigma)
+        d = X.shape[1]
+        joint = cls._joint_class(X.mean(axis=0), np.zeros(d), L_Sigma, *cls._joint_class._default_subordinator())
+        return cls(joint)
+
+    # ---------------------------------------------------------- EM protocol
+    @classmethod
+    def em_validate_data(cls, X, model):
+        """X as a float64 (n, d) numpy array with n >= d + 2 finite rows, or ``ValueError``."""
+        return _check_rows(X, model.d, model.d + 2, "to fit a model of this dimension")
+
+    @classmethod
+    def em_state(cls, model, backend):
+        """The model's (μ, γ, L_Σ, subordinator parameters) as arrays of ``backend``."""
+        joint = model.joint
+        state = MixtureState(joint.mu, joint.gamma, joint.L_Sigma, tuple(joint._subordinator_params()))
+        return dispatch.to_backend(state, backend)
+
+    @classmethod
+    def em_model(cls, state):
+        """The model of a state (validated)."""
+        return cls(cls._joint_class(*_state_params(state)))
+
+    @classmethod
+    def em_e_step(cls, X, state, backend):
+        """(MixtureStatistics, mean log-likelihood of ``state``) by the fused ``estep_statistics`` kernel."""
+        p, a, b = cls._joint_class._to_gig(*state.subordinator)
+        *stats, mean_ll = _kernel(backend, "estep_statistics")(X, state.mu, state.gamma, state.L_Sigma, p, a, b)
+        return MixtureStatistics(*stats), mean_ll
+
+    @classmethod
+    def em_m_step(cls, stats, state, backend, method):
+        """Closed-form (μ, γ, L_Σ) by ``normal_m_step`` and the family's subordinator update."""
+        mu, gamma, L_Sigma = dispatch.kernels(backend).normal_m_step(stats.s2, stats.s3, stats.s4, stats.s5,
+                                                                     stats.S6)
+        subordinator = cls._joint_class._subordinator_m_step(stats.s1, stats.s2, stats.s3, state.subordinator,
+                                                             backend, method)
+        return MixtureState(mu, gamma, L_Sigma, tuple(subordinator))
+
+    @classmethod
+    def em_regularize(cls, state, regularization, backend):
+        """``'none'``: the state; ``'det_sigma_one'``: the same law rescaled to |Σ| = 1."""
+        if regularization == "none":
+            return state
+        if regularization != "det_sigma_one":
+            raise ValueError(f"regularization must be 'none' or 'det_sigma_one', got {regularization!r}")
+        xp = dispatch.array_namespace(backend)
+        d = state.mu.shape[-1]
+        log_s = 2.0 * xp.sum(xp.log(xp.diagonal(state.L_Sigma))) / d
+        s = xp.exp(log_s)
+        joint = cls._joint_class
+        p, a, b = joint._to_gig(*state.subordinator)
+        subordinator = joint._from_gig(p, a / s, b * s)
+        return MixtureState(state.mu, state.gamma / s, state.L_Sigma * xp.exp(-0.5 * log_s), tuple(subordinator))
+
+
+def _positive_definite_factor(sigma):
+    """Lower Cholesky factor of a sample covariance, with a ridge when it is singular."""
+    try:
+        return np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        scale = float(np.mean(np.diagonal(sigma)))
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError("X must not be constant: its sample covariance is zero") from None
+        return np.linalg.cholesky(sigma + _COVARIANCE_RIDGE * scale * np.eye(sigma.shape[0]))
