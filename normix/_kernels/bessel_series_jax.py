@@ -11,6 +11,7 @@ exported (``__all__`` is empty): ``bessel_jax`` calls :func:`temme`.
 import math
 
 import jax.numpy as jnp
+from jax import lax
 
 from normix._kernels._constants import LOG_KV_SERIES_MAX_ORDER, LOG_KV_SERIES_TERMS, RGAMMA1P_TAYLOR
 
@@ -106,18 +107,20 @@ def _temme_sums(mu, z):
     s, f, p, q = _start(mu, z)
     one = jnp.ones_like(mu)
     zero = jnp.zeros_like(mu)
-    k0, kp, km = f, p, q
     e2 = 0.25 * z * z
-    c = jnp.ones_like(z)
-    for k in range(1, LOG_KV_SERIES_TERMS):
+
+    def term(k, carry):
+        c, f, p, q, k0, kp, km = carry
+        k = k.astype(mu.dtype)
         c = c * e2 / k
-        f = _mul(_add(_scale(float(k), f), _add(p, q)), _inv((k * k - mu * mu, -2.0 * mu, -2.0 * one)))
+        f = _mul(_add(_scale(k, f), _add(p, q)), _inv((k * k - mu * mu, -2.0 * mu, -2.0 * one)))
         p = _mul(p, _inv((k - mu, -one, zero)))
         q = _mul(q, _inv((k + mu, one, zero)))
-        kf = _scale(-float(k), f)
-        k0 = _add(k0, _scale(c, f))
-        kp = _add(kp, _scale(c, _add(p, kf)))
-        km = _add(km, _scale(c, _add(q, kf)))
+        kf = _scale(-k, f)
+        return c, f, p, q, _add(k0, _scale(c, f)), _add(kp, _scale(c, _add(p, kf))), _add(km, _scale(c, _add(q, kf)))
+
+    carry = (jnp.ones_like(z), f, p, q, f, p, q)
+    _, _, _, _, k0, kp, km = lax.fori_loop(1, LOG_KV_SERIES_TERMS, term, carry)
     return s, k0, kp, km
 
 
@@ -132,17 +135,21 @@ def temme(a, z):
     log_hi = _add((s + ell, ell, zero), _log(kp))
     up = kp[0] / (0.5 * z * k0[0])
     down = km[0] / (0.5 * z * k0[0])
-    for j in range(_MAX_STEPS):
+
+    def step(j, carry):
+        log_lo, log_hi, up, down = carry
         inv_up = 1.0 / up
         gap1 = log_lo[1] - log_hi[1]
         gap2 = log_lo[2] - log_hi[2]
         order = mu + j + 1.0
-        step = _log((2.0 * order / z + inv_up, 2.0 / z + inv_up * gap1, inv_up * (gap2 + gap1 * gap1)))
+        rise = _log((2.0 * order / z + inv_up, 2.0 / z + inv_up * gap1, inv_up * (gap2 + gap1 * gap1)))
         active = j < n
-        log_lo, log_hi = (
+        return (
             tuple(jnp.where(active, x, y) for x, y in zip(log_hi, log_lo)),
-            tuple(jnp.where(active, x, y) for x, y in zip(_add(log_hi, step), log_hi)),
+            tuple(jnp.where(active, x, y) for x, y in zip(_add(log_hi, rise), log_hi)),
+            jnp.where(active, 2.0 * order / z + inv_up, up),
+            jnp.where(active, inv_up, down),
         )
-        down = jnp.where(active, inv_up, down)
-        up = jnp.where(active, 2.0 * order / z + inv_up, up)
+
+    log_lo, _, up, down = lax.fori_loop(0, _MAX_STEPS, step, (log_lo, log_hi, up, down))
     return log_lo[0], log_lo[1], log_lo[2], up, down
