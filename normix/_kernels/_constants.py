@@ -98,6 +98,27 @@ BREGMAN_MAX_HALVINGS = 60
 # Fraction of the distance to the boundary a Newton step may cover.
 BREGMAN_BOUNDARY_FRACTION = 0.99
 
+# ------------------------------------------------------------------ E-step
+# VG singularity: with b = 0 a row at x = mu has posterior b + Q = 0, where E[1/Y | x]
+# is infinite for p - d/2 <= 1.  The E-step statistics use b + Q >= ESTEP_VG_B_FLOOR * d / alpha
+# (alpha = a + gamma' Sigma^-1 gamma, the posterior a).  d / alpha is the scale of Q under the
+# model (E Q = d E Y for gamma = 0, and E Y ~ p / alpha), and it moves with the model's scale
+# invariance (Y -> cY, Sigma -> Sigma / c, Q -> cQ, alpha -> alpha / c).  At the floor a row's
+# weight E[1/Y | x] is at most ~1e8 times a typical row's, so the cancellation in the M-step's
+# Sigma = S6 - ... + s2 mu mu' - ... costs at most ~1e8 * eps relative; rows of the model
+# reach Q < 1e-8 d / alpha with probability ~1e-4 d^(-d/2) or less.
+ESTEP_VG_B_FLOOR = 1e-8
+# Rows per accumulator chunk: the prange runs over chunks, each sums its rows serially into
+# its own slots, and the chunk sums are added in chunk order, so the result is the same for
+# any thread count.  256 rows make chunks large against the loop overhead and many enough
+# (n / 256) to balance two to sixteen threads from n of a few thousand.
+ESTEP_CHUNK_ROWS = 256
+# Up to this dimension every row is whitened by forward substitution and S6 accumulated in the
+# same numba pass; above it BLAS (trsm, syrk) on blocks is faster (benchmarks/estep.py).
+ESTEP_FUSED_MAX_DIM = 8
+# Rows per BLAS block: the only scratch is one (ESTEP_BLOCK_ROWS, d) buffer (1.3 MB at d = 10).
+ESTEP_BLOCK_ROWS = 16384
+
 # ------------------------------------------------------ digamma and its inverse
 # psi(x) and psi'(x) use the recurrence up to y = x + DIGAMMA_SHIFT and then the
 # asymptotic series DLMF 5.11.2 through y^-14: at y >= 10 the first omitted term

@@ -1,0 +1,296 @@
+"""Fused E-step of the normal variance-mean mixture, numba twin (twin: ``estep_jax.py``).
+
+The mixture is X = mu + gamma Y + sqrt(Y) Z with Z ~ N(0, Sigma) and the
+subordinator Y ~ GIG(p, a, b) (a = 0: InverseGamma, b = 0: Gamma).  With
+Sigma = L Lᵀ, z_i = L⁻¹(x_i - mu), g = L⁻¹ gamma and
+
+    Q_i = |z_i|²,   A = |g|²,   lin_i = z_i · g,
+
+the posterior of Y given x_i is GIG(nu, alpha, beta_i) with nu = p - d/2,
+alpha = a + A, beta_i = b + Q_i, and (McNeil, Frey & Embrechts 2005, Sect. 3.2)
+
+    log f(x_i) = -(d/2) log 2π - Σ_j log L_jj - ψ(p, a, b) + ψ(nu, alpha, beta_i) + lin_i,
+
+where ψ(p, a, b) = log ∫ y^(p-1) exp(-(a y + b/y)/2) dy is the GIG log-partition
+(with its Gamma and InverseGamma limits).  One GIG evaluation per row
+(:func:`normix._kernels.gig_core_cpu.first_order_scalar`, one Bessel call) gives
+ψ and the posterior moments E[log Y | x], E[1/Y | x], E[Y | x] together.
+
+The VG singularity.  With b = 0 a row at x = mu has beta = 0: the posterior is
+Gamma(nu, alpha/2), improper for nu <= 0 (then f(mu) = +inf, which
+:func:`mixture_log_density` returns) and without E[1/Y] for nu <= 1.  The
+statistics (:func:`posterior_moments`, :func:`estep_statistics`) raise beta to
+``ESTEP_VG_B_FLOOR * d / alpha`` when b = 0 (see :mod:`normix._kernels._constants`);
+they are exact everywhere else.
+
+Work plan.  For d <= ``ESTEP_FUSED_MAX_DIM`` one ``prange`` pass over fixed chunks of
+``ESTEP_CHUNK_ROWS`` rows whitens each row by forward substitution, runs the GIG
+core and accumulates every statistic, S6 included, in per-chunk accumulators that are
+summed in chunk order afterwards.  For larger d the rows go in blocks of
+``ESTEP_BLOCK_ROWS``: one BLAS triangular solve (trsm) whitens the block, the same
+``prange`` pass runs the GIG work, and S6 gains one BLAS rank-k update (syrk) of
+sqrt(w) ⊙ X.  The chunk and block partitions do not depend on the thread count, so
+results are bit-identical for any ``NUMBA_NUM_THREADS``; nothing of size (n, d, d)
+is built, and the extra memory is one (``ESTEP_BLOCK_ROWS``, d) buffer.
+"""
+import math
+
+import numpy as np
+from scipy.linalg.blas import dsyrk, dtrsm
+
+from normix._kernels._constants import (
+    ESTEP_BLOCK_ROWS,
+    ESTEP_CHUNK_ROWS,
+    ESTEP_FUSED_MAX_DIM,
+    ESTEP_VG_B_FLOOR,
+    HALF_LOG_2PI,
+)
+from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels.gig_core_cpu import first_order_scalar
+
+__all__ = ["mixture_log_density", "posterior_moments", "estep_statistics"]
+
+# Per-chunk accumulator slots before the d-vectors: sums of E log Y, E 1/Y, E Y, log f.
+_N_SCALARS = 4
+
+
+@scalar_core
+def _setup(mu, gamma, L, p, a, b):
+    """(g, const, nu, alpha, beta_min): whitened gamma, log f's row-free part, posterior order and a, stats floor."""
+    d = mu.size
+    g = np.empty(d)
+    log_det = 0.0
+    alpha = a
+    for j in range(d):
+        s = gamma[j]
+        for k in range(j):
+            s -= L[j, k] * g[k]
+        g[j] = s / L[j, j]
+        alpha += g[j] * g[j]
+        log_det += math.log(L[j, j])
+    const = -d * HALF_LOG_2PI - log_det - first_order_scalar(p, a, b)[0]
+    beta_min = ESTEP_VG_B_FLOOR * d / alpha if b == 0.0 else 0.0
+    return g, const, p - 0.5 * d, alpha, beta_min
+
+
+@scalar_core
+def _posterior(q, nu, alpha, b, beta_min):
+    """(ψ, E log Y, E 1/Y, E Y) of the posterior GIG(nu, alpha, max(b + q, beta_min)).
+
+    beta = 0 with nu <= 0 is an improper posterior: ψ = +inf, the true log-partition.
+    """
+    beta = max(b + q, beta_min)
+    psi, _, e1, e2, e3, _, _, _ = first_order_scalar(nu, alpha, beta)
+    if beta == 0.0 and nu <= 0.0:
+        psi = math.inf
+    return psi, e1, e2, e3
+
+
+@scalar_core
+def _whiten_row(X, i, mu, L, g, z):
+    """(Q, lin) of row i by forward substitution L z = x_i - mu (z is scratch)."""
+    q = 0.0
+    lin = 0.0
+    for j in range(mu.size):
+        s = X[i, j] - mu[j]
+        for k in range(j):
+            s -= L[j, k] * z[k]
+        z[j] = s / L[j, j]
+        q += z[j] * z[j]
+        lin += z[j] * g[j]
+    return q, lin
+
+
+@scalar_core
+def _quad_row(Z, i, g):
+    """(Q, lin) of an already whitened row i."""
+    q = 0.0
+    lin = 0.0
+    for j in range(g.size):
+        q += Z[i, j] * Z[i, j]
+        lin += Z[i, j] * g[j]
+    return q, lin
+
+
+@array_kernel
+def _rows_kernel(X, mu, L, gamma, p, a, b, floored, out):
+    """Per-row (log f or moments): out[0] = log f (``floored`` False) or out[0:3] = moments."""
+    g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
+    if not floored:
+        beta_min = 0.0
+    n = X.shape[0]
+    for c in prange((n + ESTEP_CHUNK_ROWS - 1) // ESTEP_CHUNK_ROWS):
+        z = np.empty(mu.size)
+        for i in range(c * ESTEP_CHUNK_ROWS, min(n, (c + 1) * ESTEP_CHUNK_ROWS)):
+            q, lin = _whiten_row(X, i, mu, L, g, z)
+            psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
+            if floored:
+                out[0, i], out[1, i], out[2, i] = e1, e2, e3
+            else:
+                out[0, i] = const + psi + lin
+
+
+@scalar_core
+def _accumulate_row(acc, X, i, psi_lin, e1, e2, e3, with_gram):
+    """Add row i's terms to one chunk's accumulator ``acc`` (scalars, s4, s5 and, if asked, S6's triangle)."""
+    d = X.shape[1]
+    acc[0] += e1
+    acc[1] += e2
+    acc[2] += e3
+    acc[3] += psi_lin
+    off = _N_SCALARS + 2 * d
+    for j in range(d):
+        x = X[i, j]
+        acc[_N_SCALARS + j] += x
+        acc[_N_SCALARS + d + j] += x * e2
+        if with_gram:
+            wx = x * e2
+            for k in range(j + 1):
+                acc[off + j * (j + 1) // 2 + k] += wx * X[i, k]
+
+
+@array_kernel
+def _fused_kernel(X, mu, L, gamma, p, a, b, acc):
+    """Chunk sums of every statistic with whitening and S6 in the same pass (small d)."""
+    g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
+    n = X.shape[0]
+    for c in prange(acc.shape[0]):
+        z = np.empty(mu.size)
+        local = np.zeros(acc.shape[1])
+        for i in range(c * ESTEP_CHUNK_ROWS, min(n, (c + 1) * ESTEP_CHUNK_ROWS)):
+            q, lin = _whiten_row(X, i, mu, L, g, z)
+            psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
+            _accumulate_row(local, X, i, const + psi + lin, e1, e2, e3, True)
+        acc[c, :] = local
+
+
+@array_kernel
+def _block_kernel(Xb, Zb, g, const, nu, alpha, b, beta_min, acc, w):
+    """Chunk sums (without S6) over a whitened block; w[i] = E[1/Y | x_i] for the BLAS update of S6."""
+    m = Xb.shape[0]
+    for c in prange(acc.shape[0]):
+        local = np.zeros(acc.shape[1])
+        for i in range(c * ESTEP_CHUNK_ROWS, min(m, (c + 1) * ESTEP_CHUNK_ROWS)):
+            q, lin = _quad_row(Zb, i, g)
+            psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
+            w[i] = e2
+            _accumulate_row(local, Xb, i, const + psi + lin, e1, e2, e3, False)
+        acc[c, :] = local
+
+
+def _inputs(X, mu, gamma, L_Sigma, p, a, b):
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    mu = np.ascontiguousarray(mu, dtype=np.float64)
+    gamma = np.ascontiguousarray(gamma, dtype=np.float64)
+    L = np.ascontiguousarray(L_Sigma, dtype=np.float64)
+    return X, mu, gamma, L, float(p), float(a), float(b)
+
+
+def _n_chunks(n):
+    return (n + ESTEP_CHUNK_ROWS - 1) // ESTEP_CHUNK_ROWS
+
+
+def _statistics_fused(X, mu, gamma, L, p, a, b):
+    d = X.shape[1]
+    acc = np.empty((_n_chunks(X.shape[0]), _N_SCALARS + 2 * d + d * (d + 1) // 2))
+    _fused_kernel(X, mu, L, gamma, p, a, b, acc)
+    total = acc.sum(axis=0)
+    tri = np.zeros((d, d))
+    tri[np.tril_indices(d)] = total[_N_SCALARS + 2 * d:]
+    return total[: _N_SCALARS + 2 * d], tri
+
+
+def _statistics_blocked(X, mu, gamma, L, p, a, b):
+    n, d = X.shape
+    g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
+    L_f = np.asfortranarray(L)
+    buf = np.empty((min(n, ESTEP_BLOCK_ROWS), d))
+    w = np.empty(buf.shape[0])
+    sums = np.zeros(_N_SCALARS + 2 * d)
+    gram = np.zeros((d, d), order="F")
+    for start in range(0, n, ESTEP_BLOCK_ROWS):
+        Xb = X[start : start + ESTEP_BLOCK_ROWS]
+        m = Xb.shape[0]
+        Zb = buf[:m]
+        np.subtract(Xb, mu, out=Zb)
+        dtrsm(1.0, L_f, Zb.T, lower=1, overwrite_b=1)
+        acc = np.empty((_n_chunks(m), sums.size))
+        _block_kernel(Xb, Zb, g, const, nu, alpha, b, beta_min, acc, w[:m])
+        sums += acc.sum(axis=0)
+        np.multiply(Xb, np.sqrt(w[:m])[:, None], out=Zb)
+        gram = dsyrk(1.0, Zb.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
+    return sums, np.tril(gram)
+
+
+def mixture_log_density(X, mu, gamma, L_Sigma, p, a, b):
+    """Marginal log-density log f(x_i) of the GIG normal variance-mean mixture, shape (n,).
+
+    Parameters
+    ----------
+    X : array, shape (n, d)
+    mu, gamma : array, shape (d,)
+    L_Sigma : array, shape (d, d)
+        Lower Cholesky factor of Sigma.
+    p, a, b : float
+        Subordinator GIG(p, a, b); b = 0 is Gamma(p, rate a/2) (VG), a = 0 is
+        InverseGamma(-p, rate b/2) (NInvG), p = -1/2 the InverseGaussian (NIG).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Exact in the limits: VG at x = mu with p - d/2 <= 0 gives +inf (the density is
+        unbounded there); NInvG with gamma = 0 is the multivariate Student t.  Twin of
+        :func:`normix._kernels.estep_jax.mixture_log_density`.
+    """
+    X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
+    out = np.empty((1, X.shape[0]))
+    _rows_kernel(X, mu, L, gamma, p, a, b, False, out)
+    return out[0]
+
+
+def posterior_moments(X, mu, gamma, L_Sigma, p, a, b):
+    """(E[log Y | x_i], E[1/Y | x_i], E[Y | x_i]), each shape (n,): moments of GIG(p - d/2, a + A, b + Q_i).
+
+    Arguments as in :func:`mixture_log_density`.  When b = 0 the posterior's b + Q_i is
+    raised to ``ESTEP_VG_B_FLOOR * d / (a + A)`` (the VG singularity at x = mu, module
+    docstring); otherwise the moments are exact.  Twin of
+    :func:`normix._kernels.estep_jax.posterior_moments`.
+    """
+    X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
+    out = np.empty((3, X.shape[0]))
+    _rows_kernel(X, mu, L, gamma, p, a, b, True, out)
+    return out[0], out[1], out[2]
+
+
+def estep_statistics(X, mu, gamma, L_Sigma, p, a, b):
+    """Row averages of the E-step sufficient statistics and the mean log-likelihood, in one pass.
+
+    With w_i = E[1/Y | x_i] (moments as in :func:`posterior_moments`)::
+
+        s1 = mean E[log Y | x]   s2 = mean w   s3 = mean E[Y | x]
+        s4 = mean x              s5 = mean w x  S6 = mean w x xᵀ
+
+    Arguments as in :func:`mixture_log_density`.
+
+    Returns
+    -------
+    s1, s2, s3 : float64
+    s4, s5 : ndarray, shape (d,)
+    S6 : ndarray, shape (d, d), symmetric
+    mean_log_likelihood : float64
+        Mean of log f(x_i), evaluated on the same (floored, when b = 0) posterior as the
+        statistics, so it equals the mean of :func:`mixture_log_density` except at rows
+        closer to mu than the floor, where that density is unbounded.
+
+    Twin of :func:`normix._kernels.estep_jax.estep_statistics`.
+    """
+    X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
+    n, d = X.shape
+    run = _statistics_fused if d <= ESTEP_FUSED_MAX_DIM else _statistics_blocked
+    sums, tri = run(X, mu, gamma, L, p, a, b)
+    sums /= n
+    S6 = tri / n
+    S6 += np.tril(S6, -1).T
+    s4 = sums[_N_SCALARS : _N_SCALARS + d]
+    s5 = sums[_N_SCALARS + d :]
+    return sums[0], sums[1], sums[2], s4, s5, S6, sums[3]
