@@ -29,6 +29,10 @@ subclass has better formulas or compiled kernels:
     do not (default: everywhere).
 ``_check_data(X)``
     Validation of a data array before a fit (default: shape ``(n, ...)``, finite).
+
+Helpers for subclasses: :func:`as_backend_array` (a result as the array type of a
+backend) and :func:`closed_form_options` (the ``**kwargs`` of a closed-form
+``from_expectation`` that keeps the generic solver reachable).
 """
 import abc
 import functools
@@ -139,7 +143,7 @@ class ExponentialFamily(eqx.Module):
 
     @staticmethod
     def _support(x):
-        """``(inside, x_safe)``: whether ``x`` lies in the support and ``x`` with a point of the support in its place when not."""
+        """``(inside, x_safe)``: whether ``x`` is in the support, and ``x`` with a point of the support where not."""
         return jnp.array(True), x
 
     @classmethod
@@ -266,7 +270,7 @@ class ExponentialFamily(eqx.Module):
         return cls.from_natural(jnp.asarray(result.theta))
 
     @classmethod
-    def mean_sufficient_statistics(cls, X):
+    def _mean_sufficient_statistics(cls, X):
         """η̂ = (1/n) Σᵢ t(xᵢ) of validated data ``X`` (shape ``(n, ...)``)."""
         X = cls._check_data(X)
         return jnp.mean(jax.vmap(cls.sufficient_statistics)(X), axis=0)
@@ -284,7 +288,7 @@ class ExponentialFamily(eqx.Module):
         maxiter, tol, verbose
             Passed to :meth:`from_expectation`.
         """
-        eta = cls.mean_sufficient_statistics(X)
+        eta = cls._mean_sufficient_statistics(X)
         return cls.from_expectation(eta, theta0=theta0, maxiter=maxiter, tol=tol, verbose=verbose)
 
     def fit(self, X, *, maxiter=500, tol=1e-10, verbose=0, **kwargs):
@@ -292,7 +296,7 @@ class ExponentialFamily(eqx.Module):
 
         Extra keyword arguments (``backend``, ``method``) go to :meth:`from_expectation`.
         """
-        eta = self.mean_sufficient_statistics(X)
+        eta = self._mean_sufficient_statistics(X)
         return type(self).from_expectation(
             eta, theta0=self.natural_params(), maxiter=maxiter, tol=tol, verbose=verbose, **kwargs
         )
@@ -300,7 +304,7 @@ class ExponentialFamily(eqx.Module):
     @classmethod
     def default_init(cls, X):
         """Moment-based start: :meth:`from_expectation` of η̂ = mean of t(xᵢ) (the MLE for closed-form inverses)."""
-        return cls.from_expectation(cls.mean_sufficient_statistics(X))
+        return cls.from_expectation(cls._mean_sufficient_statistics(X))
 
 
 @functools.lru_cache(maxsize=256)

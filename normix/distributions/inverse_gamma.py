@@ -70,7 +70,7 @@ class InverseGamma(ExponentialFamily):
 
     @classmethod
     def _initial_theta(cls, eta):
-        """Start from ψ₀(α) − log α ≈ −1/(2α): α₀ = 1/(2 (η₂ + log(−η₁))), β₀ = −α₀/η₁."""
+        """Start from ψ₀(α) − log α ≈ −1/(2α): α₀ = 1/(2(η₂ + log(−η₁))), β₀ = α₀/(−η₁)."""
         alpha = 0.5 / (eta[1] + jnp.log(-eta[0]))
         return jnp.stack([-alpha / eta[0], -(alpha + 1.0)])
 

@@ -157,7 +157,7 @@ def test_backend_parity(cls, kw):
 @pytest.mark.parametrize("cls", CLASSES)
 def test_fit_mle_recovers_parameters(cls):
     dist = cls(**TYPICAL[cls])
-    fitted = cls.fit_mle(dist.rvs(400_000, seed=11))
+    fitted = cls.fit_mle(dist.rvs(100_000, seed=11))
     np.testing.assert_allclose(params_of(fitted), params_of(dist), rtol=0.02)
 
 

@@ -78,6 +78,7 @@ def test_bad_parameters_raise_also_under_jit():
     with pytest.raises(ValueError, match=r"x must be of shape \(2,\)"):
         MultivariateNormal(np.zeros(2), np.eye(2)).log_prob(np.zeros(3))
     with pytest.raises(Exception, match="sigma must be positive definite"):
-        jax.jit(MultivariateNormal.from_classical)(np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]])).mu.block_until_ready()
+        indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])
+        jax.jit(MultivariateNormal.from_classical)(np.zeros(2), indefinite).mu.block_until_ready()
     with pytest.raises(Exception, match="the diagonal of L_Sigma must be > 0"):
         jax.jit(MultivariateNormal)(np.zeros(2), -np.eye(2)).mu.block_until_ready()
