@@ -161,3 +161,27 @@ GIG_ROOT_MAX_STEPS = 100
 # mu + tau, which overflow near 9e307; 1e300 leaves a wide margin, and at that omega the
 # law's relative spread (~omega^-1/2 = 1e-150) is far below double precision anyway.
 GIG_MAX_OMEGA = 1e300
+
+# ---------------------------------------------------------------- GIG kernels
+# Turán quantity K_{u+2}K_u/K_{u+1}^2 - 1 ~ 1/w: from the Hankel expansion (DLMF
+# 10.40.2, GIG_HANKEL_TERMS terms) where w >= GIG_HANKEL_MIN_ARG and
+# (u+2)^2 <= GIG_HANKEL_ORDER_RATIO * w.  There the term ratio is at most
+# max(1/(4k), (2k-1)^2/(8kw)) and 16 terms leave < 1e-16; below, the direct
+# formula loses eps * w relative, at most ~1e-14.
+GIG_HANKEL_MIN_ARG = 50.0
+GIG_HANKEL_ORDER_RATIO = 0.5
+GIG_HANKEL_TERMS = 16
+# Newton on the GIG dual: Cholesky pivots of the unit-diagonal scaled Hessian below
+# GIG_NEWTON_MIN_PIVOT (~50 ulps of 1) are rounding noise; the step is then retried
+# with GIG_NEWTON_RIDGE added to the scaled diagonal (a Levenberg step).
+GIG_NEWTON_MIN_PIVOT = 1e-14
+GIG_NEWTON_RIDGE = 1e-8
+# Step halvings of its line search before it stops as stalled: a Newton step damped
+# by 2^-30 means the quadratic model is useless there.
+GIG_NEWTON_MAX_HALVINGS = 30
+# The Gamma (InverseGamma) seed has no information on b (a): it takes the
+# InverseGaussian seed's value times GIG_SEED_FREE_SCALE.
+GIG_SEED_FREE_SCALE = 0.1
+# Batches of at most this many eta -> theta problems run on one thread: below it the
+# parallel launch costs more than it saves.
+GIG_SERIAL_MAX_PROBLEMS = 16
