@@ -39,6 +39,10 @@ LOG_KV_RECURRENCE_MAX_ORDER = 20.0
 # |v| <= 500, 1e-300 <= z <= 1e300: the worst case is |v| just above
 # LOG_KV_SERIES_MAX_ORDER at z = 1e-300, where the left tail of K_(v-1) is long).
 LOG_KV_MAX_NODES = 64
+# Arrays of at most this many elements run the numba Bessel kernels on one thread:
+# one element costs about 0.3 us, and with two threads the parallel loop was
+# faster from about 64 elements on (its start-up costs ~5 us).
+LOG_KV_SERIAL_MAX_SIZE = 64
 
 # ------------------------------------- Bessel K_v(z) by Temme's small-z series
 # For z <= LOG_KV_SERIES_MAX_ARG and |v| <= LOG_KV_SERIES_MAX_ORDER, K_mu and

@@ -21,6 +21,7 @@ import numpy as np
 
 from normix._kernels._constants import (
     LOG_2,
+    LOG_KV_SERIAL_MAX_SIZE,
     LOG_KV_SERIES_MAX_ARG,
     LOG_KV_RECURRENCE_MAX_ORDER,
     LOG_KV_SERIES_MAX_ORDER,
@@ -29,13 +30,12 @@ from normix._kernels._constants import (
     LOG_KV_WINDOW_DROP,
 )
 from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
-from normix._kernels.bessel_series_cpu import temme
+from normix._kernels.bessel_series_cpu import temme, temme_log_value
 
 __all__ = ["log_kv", "log_kv_derivatives", "kv_ratio"]
 
 _LEFT_NEWTON_STEPS = 4
 _RIGHT_NEWTON_STEPS = 2
-_PARALLEL_MIN_SIZE = 2048
 
 
 @scalar_core
@@ -57,7 +57,10 @@ def _grid(a, z, down):
 
     The window keeps every t where the integrand of K_a (and of K_(a+1), and of
     K_(a-1) when ``down``) is within LOG_KV_WINDOW_DROP of its peak.  With
-    G(t) = z(cosh t - 1) - a t and delta the allowed rise of G above G(t_m), the
+    G(t) = z(cosh t - 1) - a t, t_m = asinh(a/z) = log1p((a + r - z)/z) its minimum
+    and -G(t) - log 2 <= log-integrand <= -G(t), the peak is at least
+    max(-G(t_m) - log 2, 0) (the value at t = 0), and delta, the allowed rise of G
+    above G(t_m), follows from it.  The
     ends solve the convex equations r(cosh u - 1) + a(sinh u - u) - u = delta
     (right, t = t_m + u) and (r - a)(cosh u - 1) + a(e^(-u) - 1 + u) - k u = delta
     (left, t = t_m - u; k = 1 when ``down``, else 0) by Newton steps from above (the
@@ -65,11 +68,11 @@ def _grid(a, z, down):
     safe end.
     """
     r = math.hypot(a, z)
-    tm = math.asinh(a / z)
+    r_minus_z = a * (a / (r + z))
+    tm = math.log1p((a + r_minus_z) / z)
     r_minus_a = z * (z / (r + a))
-    peak = a * tm - a * (a / (r + z))
-    lower = max(peak + math.log1p(math.exp(-2.0 * a * tm)) - LOG_2, 0.0)
-    delta = LOG_KV_WINDOW_DROP + peak - lower
+    peak = a * tm - r_minus_z
+    delta = LOG_KV_WINDOW_DROP + peak - max(peak - LOG_2, 0.0)
     u = _acosh1p(delta / r)
     sh, ch_minus_1 = _sinh_cosh_minus_1(u)
     u -= (r * ch_minus_1 + a * (sh - u) - u - delta) / (r * sh + a * ch_minus_1 - 1.0)
@@ -92,27 +95,21 @@ def _grid(a, z, down):
 
 
 @scalar_core
-def _sweep(a, hr, s, t, h_signed, count, half_first, moments, side, sums):
-    """Add ``count`` nodes s, s + h_signed, ... (t = t_m + s) to the trapezoid ``sums``.
+def _sweep(a, hr, s, h, p, e_inv, q, one_minus_q, steps, count, half_first, moments, side, sums):
+    """Add ``count`` nodes s, s + h, ... (h of either sign) to the trapezoid ``sums``.
 
-    Node quantities start exact at the first node and follow by recurrence: e^s - 1
-    by p <- p + (e^(±h) - 1)(1 + p), whose two terms share their sign on either side
-    of the peak, so p keeps an absolute error of a few eps near it; e^(-s),
-    q = exp(-2at) and 1 - q by products.  Above LOG_KV_RECURRENCE_MAX_ORDER, where
-    the order multiplies that error in the exponent, p = expm1(s) at every node.
-    The last node swept, and the first when ``half_first``, is an end of the rule
-    and carries half weight.
+    (p, e_inv, q, one_minus_q) are e^s - 1, e^(-s), exp(-2at), 1 - exp(-2at) at the
+    first node, ``steps`` = (e^h - 1, e^(-h), e^(-2ah), 1 - e^(-2ah)).  Node
+    quantities follow by recurrence: p <- p + (e^h - 1)(1 + p), whose two terms share
+    their sign on either side of the peak, so p keeps an absolute error of a few eps
+    near it; the others by products.  Above LOG_KV_RECURRENCE_MAX_ORDER, where the
+    order multiplies that error in the exponent, p = expm1(s) at every node.  The
+    last node swept, and the first when ``half_first``, is an end of the rule and
+    carries half weight.
     """
     s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm = sums
+    p_step, e_inv_step, q_step, one_minus_q_step = steps
     recurrence = a <= LOG_KV_RECURRENCE_MAX_ORDER
-    p = math.expm1(s)
-    e_inv = math.exp(-s)
-    q = math.exp(-2.0 * a * t)
-    one_minus_q = -math.expm1(-2.0 * a * t)
-    p_step = math.expm1(h_signed)
-    e_inv_step = math.exp(-h_signed)
-    q_step = math.exp(-2.0 * a * h_signed)
-    one_minus_q_step = -math.expm1(-2.0 * a * h_signed)
     for j in range(count):
         if not recurrence:
             p = math.expm1(s)
@@ -131,16 +128,16 @@ def _sweep(a, hr, s, t, h_signed, count, half_first, moments, side, sums):
             ssu += gu * s
             if moments >= 2:
                 ss2 += c * s * s
+            one_minus_q += q * one_minus_q_step
         if side == 1:
             ap += g * (1.0 + p)
             am += gq * e_inv
         elif side == -1:
             bp += g * e_inv
             bm += gq * (1.0 + p)
-        s += h_signed
+        s += h
         p += p_step * (1.0 + p)
         e_inv *= e_inv_step
-        one_minus_q += q * one_minus_q_step
         q *= q_step
     return s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm
 
@@ -154,18 +151,34 @@ def _quadrature(a, z, moments, side):
     >= 1), Ss2 = Σ g(1+q)s²/2 (``moments`` >= 2), up = K_(a+1)/K_a (``side`` = 1),
     down = K_(a-1)/K_a (``side`` = -1).  1 - q has its own recurrence, so tanh(at)
     keeps full relative accuracy when at is tiny.  The nodes are swept outward
-    from the one nearest the peak (see :func:`_sweep`).
+    from the one nearest the peak (see :func:`_sweep`); the backward steps are the
+    reciprocals of the forward ones.
     """
     t_lo, h, n, tm, r = _grid(a, z, side == -1)
     hr = 0.5 * z * (z / (r + a))
     s_lo = t_lo - tm
     j0 = min(max(int(round(-s_lo / h)), 0), n)
-    s_mid = s_lo + j0 * h
-    t_mid = t_lo + j0 * h
+    s = s_lo + j0 * h
+    t = t_lo + j0 * h
+    p = math.expm1(s)
+    e_inv = 1.0 / (1.0 + p)
+    q = math.exp(-2.0 * a * t)
+    one_minus_q = -math.expm1(-2.0 * a * t) if moments >= 1 else 0.0
+    p_step = math.expm1(h)
+    e_inv_step = 1.0 / (1.0 + p_step)
+    q_step = math.exp(-2.0 * a * h)
+    one_minus_q_step = -math.expm1(-2.0 * a * h) if moments >= 1 else 0.0
+    forward = (p_step, e_inv_step, q_step, one_minus_q_step)
     zero = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    sums = _sweep(a, hr, s_mid, t_mid, h, n - j0 + 1, j0 == 0, moments, side, zero)
+    sums = _sweep(a, hr, s, h, p, e_inv, q, one_minus_q, forward, n - j0 + 1, j0 == 0, moments, side, zero)
     if j0 > 0:
-        sums = _sweep(a, hr, s_mid - h, t_mid - h, -h, j0, False, moments, side, sums)
+        backward = (-p_step * e_inv_step, 1.0 + p_step, 1.0 / q_step, -one_minus_q_step / q_step)
+        p_back = p + backward[0] * (1.0 + p)
+        one_minus_q_back = one_minus_q + q * backward[3]
+        sums = _sweep(
+            a, hr, s - h, -h, p_back, e_inv * backward[1], q * backward[2], one_minus_q_back,
+            backward, j0, False, moments, side, sums,
+        )
     s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm = sums
     up = 0.5 * ((a + r) / z * ap + z / (a + r) * am) / s0
     down = 0.5 * (z / (a + r) * bp + (a + r) / z * bm) / s0
@@ -232,7 +245,7 @@ def log_kv_scalar(v, z):
         return log_kv_derivatives_scalar(v, z)[0]
     a = abs(v)
     if _use_series(a, z):
-        return temme(a, z)[0]
+        return temme_log_value(a, z)
     return _quadrature(a, z, 0, 0)[0]
 
 
@@ -342,7 +355,7 @@ def _apply(name, n_out, v, z):
     z = np.ascontiguousarray(z).ravel()
     out = np.empty((n_out, v.size))
     parallel, serial = _KERNELS[name]
-    (parallel if v.size >= _PARALLEL_MIN_SIZE else serial)(v, z, out)
+    (serial if v.size <= LOG_KV_SERIAL_MAX_SIZE else parallel)(v, z, out)
     if n_out == 1:
         return out[0].reshape(shape)
     return tuple(row.reshape(shape) for row in out)

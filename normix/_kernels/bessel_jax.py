@@ -11,6 +11,7 @@ element, each fed a safe stand-in where its result is not used, so that neither
 values nor gradients see a NaN from the branch not taken.
 """
 import jax.numpy as jnp
+from jax import lax
 
 from normix._kernels._constants import (
     LOG_2,
@@ -42,11 +43,11 @@ def _sinh_cosh_minus_1(u):
 def _grid(a, z):
     """(t_lo, h, n, t_m, r) of the numba twin's window with the K_(a-1) extension on the left."""
     r = jnp.hypot(a, z)
-    tm = jnp.arcsinh(a / z)
+    r_minus_z = a * (a / (r + z))
+    tm = jnp.log1p((a + r_minus_z) / z)
     r_minus_a = z * (z / (r + a))
-    peak = a * tm - a * (a / (r + z))
-    lower = jnp.maximum(peak + jnp.log1p(jnp.exp(-2.0 * a * tm)) - LOG_2, 0.0)
-    delta = LOG_KV_WINDOW_DROP + peak - lower
+    peak = a * tm - r_minus_z
+    delta = LOG_KV_WINDOW_DROP + peak - jnp.maximum(peak - LOG_2, 0.0)
     u = _acosh1p(delta / r)
     sh, ch_minus_1 = _sinh_cosh_minus_1(u)
     u = u - (r * ch_minus_1 + a * (sh - u) - u - delta) / (r * sh + a * ch_minus_1 - 1.0)
@@ -59,11 +60,14 @@ def _grid(a, z):
     bound = jnp.where(rma_c > 0.0, _acosh1p((delta_c + tm_c) / jnp.where(rma_c > 0.0, rma_c, 1.0)), jnp.inf)
     u = jnp.minimum(tm_c, bound)
     u = jnp.where(a_c > 1.0, jnp.minimum(u, (delta_c + a_c) / jnp.where(a_c > 1.0, a_c - 1.0, 1.0)), u)
-    for _ in range(_LEFT_NEWTON_STEPS):
+
+    def newton(_, u):
         sh, ch_minus_1 = _sinh_cosh_minus_1(u)
         one_minus_em = -jnp.expm1(-u)
         f = rma_c * ch_minus_1 + a_c * (u - one_minus_em) - u - delta_c
-        u = u - f / (rma_c * sh + a_c * one_minus_em - 1.0)
+        return u - f / (rma_c * sh + a_c * one_minus_em - 1.0)
+
+    u = lax.fori_loop(0, _LEFT_NEWTON_STEPS, newton, u)
     t_lo = jnp.where(cut, tm - u, 0.0)
     h = 1.0 / jnp.sqrt(1.0 / (LOG_KV_STEP_FLAT * LOG_KV_STEP_FLAT) + r / (LOG_KV_STEP_PEAK * LOG_KV_STEP_PEAK))
     n = jnp.clip(jnp.ceil((t_hi - t_lo) / h), 2.0, float(LOG_KV_MAX_NODES))

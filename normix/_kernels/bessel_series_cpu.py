@@ -12,8 +12,9 @@ G1 = (1/Γ(1-mu) - 1/Γ(1+mu)) / (2 mu), G2 = (1/Γ(1-mu) + 1/Γ(1+mu)) / 2 and
 f_k = (k f_(k-1) + p_(k-1) + q_(k-1)) / (k² - mu²), p_k = p_(k-1) / (k - mu),
 q_k = q_(k-1) / (k + mu).  The upward recurrence K_(m+1) = K_(m-1) + (2m/z) K_m
 (DLMF 10.29.1) then reaches K_v, v = n + mu.  Every quantity is carried as a
-hyper-dual number (f, df/dmu, d²f/dmu²), so the order derivatives are exact.
-No kernels are exported (``__all__`` is empty): ``bessel_cpu`` calls :func:`temme`.
+hyper-dual number (f, df/dmu, d²f/dmu²), so the order derivatives are exact;
+:func:`temme_log_value` repeats the arithmetic on plain values for log K_v alone.
+No kernels are exported (``__all__`` is empty): ``bessel_cpu`` calls the two.
 """
 import math
 
@@ -42,12 +43,6 @@ def _inv(y):
 def _log(x):
     d = x[1] / x[0]
     return math.log(x[0]), d, x[2] / x[0] - d * d
-
-
-@scalar_core
-def _exp(x):
-    e = math.exp(x[0])
-    return e, e * x[1], e * (x[2] + x[1] * x[1])
 
 
 @scalar_core
@@ -183,3 +178,47 @@ def temme(a, z):
         down = inv_up
         up = 2.0 * order / z + inv_up
     return log_lo[0], log_lo[1], log_lo[2], up, down
+
+
+@scalar_core
+def temme_log_value(a, z):
+    """log K_a(z) for a >= 0, small z: :func:`temme` on plain values (no derivatives)."""
+    n = int(math.floor(a + 0.5))
+    mu = a - n
+    ell = -math.log(0.5 * z)
+    w = mu * mu
+    g2 = 0.0
+    g1 = 0.0
+    for k in range(len(RGAMMA1P_TAYLOR) - 1, -1, -1):
+        if k % 2 == 0:
+            g2 = g2 * w + RGAMMA1P_TAYLOR[k]
+        else:
+            g1 = g1 * w - RGAMMA1P_TAYLOR[k]
+    rg_plus = g2 - mu * g1
+    rg_minus = g2 + mu * g1
+    s = mu * ell
+    big_e = (0.5 * z) ** (2.0 * mu)
+    f = (0.5 * (1.0 + big_e) * g1 + ell * _rho(2.0 * s, big_e)[0] * g2) / (rg_plus * rg_minus)
+    p = 0.5 / rg_plus
+    q = 0.5 * big_e / rg_minus
+    k0 = f
+    kp = p
+    e2 = 0.25 * z * z
+    c = 1.0
+    for k in range(1, LOG_KV_SERIES_TERMS):
+        c *= e2 / k
+        f = (k * f + p + q) / (k * k - w)
+        p /= k - mu
+        q /= k + mu
+        t0 = c * f
+        tp = c * (p - k * f)
+        k0 += t0
+        kp += tp
+        if abs(t0) <= LOG_KV_SERIES_TOL * k0 and abs(tp) <= LOG_KV_SERIES_TOL * kp:
+            break
+    log_k = s + math.log(k0)
+    up = kp / (0.5 * z * k0)
+    for j in range(n):
+        log_k += math.log(up)
+        up = 2.0 * (mu + j + 1.0) / z + 1.0 / up
+    return log_k
