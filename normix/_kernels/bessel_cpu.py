@@ -6,9 +6,10 @@ of the odd derivative at the end.  Two methods, chosen per element:
 * Quadrature (Takekawa 2022, SoftwareX 17, 100923).  K_a(z) = ∫_0^∞ exp(-z cosh t)
   cosh(a t) dt (DLMF 10.32.9) by the trapezoid rule on a window around the peak
   of the integrand.  With r = hypot(a, z), t_m = asinh(a/z) (the peak of
-  a t - z(cosh t - 1)) and s = t - t_m, the integrand is
-  exp(a t_m - r + z) exp(-(r - a)(cosh s - 1) - a(e^s - 1 - s)) (1 + e^(-2at))/2,
-  every factor at most 1, so nothing overflows.  The same nodes give
+  a t - z(cosh t - 1)) and s = t - t_m,
+  exp(-z cosh t) cosh(at) = exp(a t_m - r) exp(-(r - a)(cosh s - 1) - a(e^s - 1 - s)) (1 + e^(-2at))/2:
+  the first factor goes to log K directly and the others are at most 1, so nothing
+  overflows, and the exponent is small near the peak, so it keeps its accuracy.  The same nodes give
   ∂/∂a and ∂²/∂a² (the weights t tanh(at) and t²) and K_(a±1) (cosh((a±1)t)).
 * Temme's series for small z and small order (``bessel_series_cpu``), where the
   integrand is flat over [0, log(2/z)] and the quadrature would need many nodes.
@@ -21,9 +22,9 @@ import numpy as np
 
 from normix._kernels._constants import (
     LOG_2,
+    LOG_KV_RECURRENCE_MAX_ORDER,
     LOG_KV_SERIAL_MAX_SIZE,
     LOG_KV_SERIES_MAX_ARG,
-    LOG_KV_RECURRENCE_MAX_ORDER,
     LOG_KV_SERIES_MAX_ORDER,
     LOG_KV_STEP_FLAT,
     LOG_KV_STEP_PEAK,
@@ -35,7 +36,6 @@ from normix._kernels.bessel_series_cpu import temme, temme_log_value
 __all__ = ["log_kv", "log_kv_derivatives", "kv_ratio"]
 
 _LEFT_NEWTON_STEPS = 4
-_RIGHT_NEWTON_STEPS = 2
 
 
 @scalar_core
@@ -60,12 +60,13 @@ def _grid(a, z, down):
     G(t) = z(cosh t - 1) - a t, t_m = asinh(a/z) = log1p((a + r - z)/z) its minimum
     and -G(t) - log 2 <= log-integrand <= -G(t), the peak is at least
     max(-G(t_m) - log 2, 0) (the value at t = 0), and delta, the allowed rise of G
-    above G(t_m), follows from it.  The
-    ends solve the convex equations r(cosh u - 1) + a(sinh u - u) - u = delta
-    (right, t = t_m + u) and (r - a)(cosh u - 1) + a(e^(-u) - 1 + u) - k u = delta
-    (left, t = t_m - u; k = 1 when ``down``, else 0) by Newton steps from above (the
-    first right step lands above the root from anywhere), so every iterate is a
-    safe end.
+    above G(t_m), follows from it.  The ends solve the convex equations
+    r(cosh u - 1) + a(sinh u - u) - u = delta (right, t = t_m + u; the -u keeps the
+    extra weight e^t of K_(a+1)) and (r - a)(cosh u - 1) + a(e^(-u) - 1 + u) - k u
+    = delta (left, t = t_m - u; k = 1 keeps the weight e^(-t) of K_(a-1) when
+    ``down``, else 0) by Newton steps from above (the first right step lands above
+    the root from anywhere), so every iterate is a safe end.  The step h follows
+    LOG_KV_STEP_FLAT and LOG_KV_STEP_PEAK (see the constants).
     """
     r = math.hypot(a, z)
     r_minus_z = a * (a / (r + z))
@@ -227,8 +228,7 @@ def log_kv_derivatives_scalar(v, z):
             return math.nan, math.nan, math.nan, math.nan
         if math.isinf(z):
             return -math.inf, -1.0, 0.0, 0.0
-        d1 = 0.0 if v == 0.0 else math.copysign(math.inf, v)
-        return math.inf, -math.inf, d1, math.inf if z == 0.0 else 0.0
+        return math.inf, -math.inf, _odd(math.inf, v), math.inf if z == 0.0 else 0.0
     a = abs(v)
     if _use_series(a, z):
         log_k, d1, d2, up, _ = temme(a, z)

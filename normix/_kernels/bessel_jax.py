@@ -5,7 +5,8 @@ trapezoid rule on K_a(z) = ∫_0^∞ exp(-z cosh t) cosh(a t) dt (DLMF 10.32.9;
 Takekawa 2022) and Temme's series at small z and order (``bessel_series_jax``).
 Written branch-free for arrays: the quadrature uses a fixed grid of
 LOG_KV_MAX_NODES intervals whose nodes beyond the element's own count carry zero
-weight (so it reproduces the numba twin's rule), every node quantity is
+weight (the numba twin's rule, on the window widened for K_(a-1) that the numba
+twin uses where it needs that ratio), every node quantity is
 evaluated directly rather than by recurrence, and both methods run on every
 element, each fed a safe stand-in where its result is not used, so that neither
 values nor gradients see a NaN from the branch not taken.

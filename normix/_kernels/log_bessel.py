@@ -6,8 +6,9 @@ v/z - K_{v+1}(z)/K_v(z) (DLMF 10.29.2) and ∂/∂v log K_v(z) from the same
 quadrature nodes.  ∂/∂v log K_v is itself a ``custom_jvp`` function whose
 v-tangent is the exact ∂²/∂v² log K_v, so ``jax.grad(jax.grad(f))`` in v is exact
 too, at v = 0 included (autodiff through |v| would lose it there).  The other
-second derivatives (∂²/∂z², ∂²/∂v∂z) are autodiff through the quadrature, accurate
-to a few units in the last place of the first derivatives.
+second derivatives (∂²/∂z², ∂²/∂v∂z) are autodiff through the JAX twin (its
+quadrature or series), accurate to a few units in the last place of the first
+derivatives.
 
 ``backend='cpu'`` runs the numba twin on concrete arrays and returns numpy
 arrays; it raises ``TypeError`` on traced values (inside ``jit``, ``vmap``,
