@@ -37,10 +37,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
-from normix._kernels import dispatch
 from normix._validation import check_lower_cholesky, check_sample_size, check_scalar, check_vector, \
     cholesky_factor, require
 from normix.exponential_family import ExponentialFamily
+from normix.mixtures._compiled import compiled_kernel
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -237,7 +237,7 @@ class JointNormalMixture(ExponentialFamily):
         """
         x = check_vector(x, "x", size=self.d)
         p, a, b = self.gig_params()
-        e_log_y, e_inv_y, e_y = dispatch.kernels("jax").posterior_moments(
+        e_log_y, e_inv_y, e_y = compiled_kernel("jax", "posterior_moments")(
             x[None, :], self.mu, self.gamma, self.L_Sigma, p, a, b)
         return {"E_log_Y": e_log_y[0], "E_inv_Y": e_inv_y[0], "E_Y": e_y[0]}
 

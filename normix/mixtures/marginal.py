@@ -20,7 +20,6 @@ The same code serves both backends: kernels come from ``dispatch.kernels(backend
 arrays from ``dispatch.array_namespace(backend)``, so the CPU path is numpy and numba
 only and the JAX path traces inside ``lax.while_loop``.
 """
-import functools
 import math
 
 import equinox as eqx
@@ -32,6 +31,7 @@ from normix._em.batch import BatchEMFitter
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
 from normix._validation import check_data, check_vector, is_traced
+from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture
 
 # Ridge added to a singular empirical covariance in ``default_init``, relative to the
@@ -40,13 +40,6 @@ from normix.mixtures.joint import JointNormalMixture
 _COVARIANCE_RIDGE = 1e-6
 
 _M_STEP_OPTIONS = ("backend", "method")
-
-
-@functools.cache
-def _kernel(backend, name):
-    """Kernel ``name`` of ``backend``; on a traceable backend compiled with ``jax.jit`` (free inside jit)."""
-    kernel = getattr(dispatch.kernels(backend), name)
-    return jax.jit(kernel) if dispatch.traceable(backend) else kernel
 
 
 def _check_rows(X, d, min_rows, what):
@@ -107,7 +100,7 @@ class NormalMixture(eqx.Module):
         ``ValueError`` (an equinox runtime error under jit) if x is not a finite (d,) vector.
         """
         x = check_vector(x, "x", size=self.d)
-        return dispatch.kernels("jax").mixture_log_density(x[None, :], *self._kernel_params())[0]
+        return compiled_kernel("jax", "mixture_log_density")(x[None, :], *self._kernel_params())[0]
 
     def pdf(self, x):
         """Marginal f(x) of one observation x (shape (d,))."""
@@ -116,9 +109,8 @@ class NormalMixture(eqx.Module):
     def _subordinator_moments(self):
         """(E[Y], Var[Y]) by the GIG kernels (inf where the moment does not exist)."""
         p, a, b = self.joint.gig_params()
-        jax_kernels = dispatch.kernels("jax")
-        mean_y = jax_kernels.gig_moments(p, a, b)[2]
-        var_y = jax_kernels.gig_fisher(p, a, b)[..., 2, 2]
+        mean_y = compiled_kernel("jax", "gig_moments")(p, a, b)[2]
+        var_y = compiled_kernel("jax", "gig_fisher")(p, a, b)[..., 2, 2]
         return mean_y, var_y
 
     def mean(self):
@@ -139,7 +131,7 @@ class NormalMixture(eqx.Module):
     def marginal_log_likelihood(self, X):
         """Mean of log f(xᵢ) over the rows of X (shape (n, d)), by the JAX kernel (compiled)."""
         X = _check_rows(X, self.d, 1, "")
-        return jnp.mean(_kernel("jax", "mixture_log_density")(X, *self._kernel_params()))
+        return jnp.mean(compiled_kernel("jax", "mixture_log_density")(X, *self._kernel_params()))
 
     # ------------------------------------------------------------------ EM steps
     def e_step(self, X, backend="jax"):
@@ -160,7 +152,7 @@ class NormalMixture(eqx.Module):
         """
         X = dispatch.to_backend(_check_rows(X, self.d, 1, ""), backend)
         params = dispatch.to_backend(self._kernel_params(), backend)
-        e_log_y, e_inv_y, e_y = _kernel(backend, "posterior_moments")(X, *params)
+        e_log_y, e_inv_y, e_y = compiled_kernel(backend, "posterior_moments")(X, *params)
         return {"E_log_Y": e_log_y, "E_inv_Y": e_inv_y, "E_Y": e_y}
 
     def m_step(self, X, expectations, **kwargs):
@@ -286,14 +278,15 @@ class NormalMixture(eqx.Module):
     def em_e_step(cls, X, state, backend):
         """(MixtureStatistics, mean log-likelihood of ``state``) by the fused ``estep_statistics`` kernel."""
         p, a, b = cls._joint_class._to_gig(*state.subordinator)
-        *stats, mean_ll = _kernel(backend, "estep_statistics")(X, state.mu, state.gamma, state.L_Sigma, p, a, b)
+        estep = compiled_kernel(backend, "estep_statistics")
+        *stats, mean_ll = estep(X, state.mu, state.gamma, state.L_Sigma, p, a, b)
         return MixtureStatistics(*stats), mean_ll
 
     @classmethod
     def em_m_step(cls, stats, state, backend, method):
         """Closed-form (μ, γ, L_Σ) by ``normal_m_step`` and the family's subordinator update."""
-        mu, gamma, L_Sigma = dispatch.kernels(backend).normal_m_step(stats.s2, stats.s3, stats.s4, stats.s5,
-                                                                     stats.S6)
+        mu, gamma, L_Sigma = compiled_kernel(backend, "normal_m_step")(stats.s2, stats.s3, stats.s4, stats.s5,
+                                                                       stats.S6)
         subordinator = cls._joint_class._subordinator_m_step(stats.s1, stats.s2, stats.s3, state.subordinator,
                                                              backend, method)
         return MixtureState(mu, gamma, L_Sigma, tuple(subordinator))
