@@ -112,15 +112,18 @@ BREGMAN_BOUNDARY_FRACTION = 0.99
 # Sigma = S6 - ... + s2 mu mu' - ... costs at most ~1e8 * eps relative; rows of the model
 # reach Q < 1e-8 d / alpha with probability ~1e-4 d^(-d/2) or less.
 ESTEP_VG_B_FLOOR = 1e-8
-# Rows per accumulator chunk: the prange runs over chunks, each sums its rows serially into
-# its own slots, and the chunk sums are added in chunk order, so the result is the same for
-# any thread count.  256 rows make chunks large against the loop overhead and many enough
-# (n / 256) to balance two to sixteen threads from n of a few thousand.
-ESTEP_CHUNK_ROWS = 256
-# Up to this dimension every row is whitened by forward substitution and S6 accumulated in the
-# same numba pass; above it BLAS (trsm, syrk) on blocks is faster (benchmarks/estep.py).
-ESTEP_FUSED_MAX_DIM = 8
-# Rows per BLAS block: the only scratch is one (ESTEP_BLOCK_ROWS, d) buffer (1.3 MB at d = 10).
+# The rows are cut into min(n, ESTEP_PARTS) contiguous parts (a function of n only): the
+# prange runs over parts, each sums its rows serially into its own accumulator, and the
+# part sums are added in order, so results are the same for any thread count.  64 parts
+# balance two to sixteen threads, and their accumulators (64 (d + 1)(d + 2)/2 floats) stay
+# far below the size of X.
+ESTEP_PARTS = 64
+# Up to this dimension the E-step whitens rows by forward substitution and accumulates S6 in
+# its one numba pass; above it BLAS (trsm, syrk) does both.  Measured at n = 1e5 on the 2-core
+# machines (GH, both numba threads): the numba pass is faster up to d = 64 (d = 50: 0.26 s vs
+# 0.42 s), BLAS from d ~ 100 (single-threaded BLAS: 0.48 s vs 0.77 s at d = 100).
+ESTEP_FUSED_MAX_DIM = 64
+# Rows per BLAS block: the scratch is one (ESTEP_BLOCK_ROWS, d) buffer (8.9 MB at d = 68).
 ESTEP_BLOCK_ROWS = 16384
 
 # ------------------------------------------------------ digamma and its inverse

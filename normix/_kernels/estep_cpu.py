@@ -23,15 +23,16 @@ statistics (:func:`posterior_moments`, :func:`estep_statistics`) raise beta to
 ``ESTEP_VG_B_FLOOR * d / alpha`` when b = 0 (see :mod:`normix._kernels._constants`);
 they are exact everywhere else.
 
-Work plan.  For d <= ``ESTEP_FUSED_MAX_DIM`` one ``prange`` pass over fixed chunks of
-``ESTEP_CHUNK_ROWS`` rows whitens each row by forward substitution, runs the GIG
-core and accumulates every statistic, S6 included, in per-chunk accumulators that are
-summed in chunk order afterwards.  For larger d the rows go in blocks of
-``ESTEP_BLOCK_ROWS``: one BLAS triangular solve (trsm) whitens the block, the same
-``prange`` pass runs the GIG work, and S6 gains one BLAS rank-k update (syrk) of
-sqrt(w) ⊙ X.  The chunk and block partitions do not depend on the thread count, so
-results are bit-identical for any ``NUMBA_NUM_THREADS``; nothing of size (n, d, d)
-is built, and the extra memory is one (``ESTEP_BLOCK_ROWS``, d) buffer.
+Work plan.  For d <= ``ESTEP_FUSED_MAX_DIM`` one ``prange`` pass whitens each row by
+forward substitution, runs the GIG core and accumulates every statistic, S6's lower
+triangle included.  For larger d three passes: BLAS whitens blocks of
+``ESTEP_BLOCK_ROWS`` rows (trsm) and stores Q and lin, one ``prange`` pass does the
+GIG work, and BLAS adds S6 block by block (syrk of sqrt(w) ⊙ X); in separate passes,
+OpenBLAS's idle threads compete with numba's once per call rather than on every block.  The ``prange`` loops run over min(n, ``ESTEP_PARTS``)
+contiguous parts of the rows, each summed serially into its own accumulator and the
+parts added in order, so results are bit-identical for any ``NUMBA_NUM_THREADS``.
+Nothing of size (n, d, d) is built; the extra memory is the part accumulators and,
+above ``ESTEP_FUSED_MAX_DIM``, one (``ESTEP_BLOCK_ROWS``, d) buffer and three n-vectors.
 """
 import math
 
@@ -40,8 +41,8 @@ from scipy.linalg.blas import dsyrk, dtrsm
 
 from normix._kernels._constants import (
     ESTEP_BLOCK_ROWS,
-    ESTEP_CHUNK_ROWS,
     ESTEP_FUSED_MAX_DIM,
+    ESTEP_PARTS,
     ESTEP_VG_B_FLOOR,
     HALF_LOG_2PI,
 )
@@ -50,7 +51,7 @@ from normix._kernels.gig_core_cpu import first_order_scalar
 
 __all__ = ["mixture_log_density", "posterior_moments", "estep_statistics"]
 
-# Per-chunk accumulator slots before the d-vectors: sums of E log Y, E 1/Y, E Y, log f.
+# Accumulator slots before the d-vectors: sums of E log Y, E 1/Y, E Y, log f.
 _N_SCALARS = 4
 
 
@@ -87,6 +88,12 @@ def _posterior(q, nu, alpha, b, beta_min):
 
 
 @scalar_core
+def _part(n, parts, k):
+    """Rows [start, stop) of part k when n rows are cut into ``parts`` contiguous parts."""
+    return k * n // parts, (k + 1) * n // parts
+
+
+@scalar_core
 def _whiten_row(X, i, mu, L, g, z):
     """(Q, lin) of row i by forward substitution L z = x_i - mu (z is scratch)."""
     q = 0.0
@@ -101,27 +108,17 @@ def _whiten_row(X, i, mu, L, g, z):
     return q, lin
 
 
-@scalar_core
-def _quad_row(Z, i, g):
-    """(Q, lin) of an already whitened row i."""
-    q = 0.0
-    lin = 0.0
-    for j in range(g.size):
-        q += Z[i, j] * Z[i, j]
-        lin += Z[i, j] * g[j]
-    return q, lin
-
-
 @array_kernel
-def _rows_kernel(X, mu, L, gamma, p, a, b, floored, out):
+def _rows_kernel(X, mu, L, gamma, p, a, b, floored, parts, out):
     """Per-row (log f or moments): out[0] = log f (``floored`` False) or out[0:3] = moments."""
     g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
     if not floored:
         beta_min = 0.0
     n = X.shape[0]
-    for c in prange((n + ESTEP_CHUNK_ROWS - 1) // ESTEP_CHUNK_ROWS):
+    for k in prange(parts):
         z = np.empty(mu.size)
-        for i in range(c * ESTEP_CHUNK_ROWS, min(n, (c + 1) * ESTEP_CHUNK_ROWS)):
+        start, stop = _part(n, parts, k)
+        for i in range(start, stop):
             q, lin = _whiten_row(X, i, mu, L, g, z)
             psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
             if floored:
@@ -132,50 +129,55 @@ def _rows_kernel(X, mu, L, gamma, p, a, b, floored, out):
 
 @scalar_core
 def _accumulate_row(acc, X, i, psi_lin, e1, e2, e3, with_gram):
-    """Add row i's terms to one chunk's accumulator ``acc`` (scalars, s4, s5 and, if asked, S6's triangle)."""
+    """Add row i's terms to one part's accumulator ``acc`` (scalars, s4, s5 and, if asked, S6's lower triangle by rows)."""
     d = X.shape[1]
     acc[0] += e1
     acc[1] += e2
     acc[2] += e3
     acc[3] += psi_lin
-    off = _N_SCALARS + 2 * d
     for j in range(d):
         x = X[i, j]
         acc[_N_SCALARS + j] += x
         acc[_N_SCALARS + d + j] += x * e2
-        if with_gram:
-            wx = x * e2
+    if with_gram:
+        off = _N_SCALARS + 2 * d
+        for j in range(d):
+            wx = X[i, j] * e2
+            row = off + j * (j + 1) // 2
             for k in range(j + 1):
-                acc[off + j * (j + 1) // 2 + k] += wx * X[i, k]
+                acc[row + k] += wx * X[i, k]
 
 
 @array_kernel
 def _fused_kernel(X, mu, L, gamma, p, a, b, acc):
-    """Chunk sums of every statistic with whitening and S6 in the same pass (small d)."""
+    """Per-part sums of every statistic, whitening and S6 in the same pass."""
     g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
     n = X.shape[0]
-    for c in prange(acc.shape[0]):
+    parts = acc.shape[0]
+    for k in prange(parts):
         z = np.empty(mu.size)
         local = np.zeros(acc.shape[1])
-        for i in range(c * ESTEP_CHUNK_ROWS, min(n, (c + 1) * ESTEP_CHUNK_ROWS)):
+        start, stop = _part(n, parts, k)
+        for i in range(start, stop):
             q, lin = _whiten_row(X, i, mu, L, g, z)
             psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
             _accumulate_row(local, X, i, const + psi + lin, e1, e2, e3, True)
-        acc[c, :] = local
+        acc[k, :] = local
 
 
 @array_kernel
-def _block_kernel(Xb, Zb, g, const, nu, alpha, b, beta_min, acc, w):
-    """Chunk sums (without S6) over a whitened block; w[i] = E[1/Y | x_i] for the BLAS update of S6."""
-    m = Xb.shape[0]
-    for c in prange(acc.shape[0]):
+def _whitened_kernel(X, q, lin, const, nu, alpha, b, beta_min, acc, w):
+    """Per-part sums (without S6) from precomputed Q and lin; w[i] = E[1/Y | x_i] for the BLAS update of S6."""
+    n = X.shape[0]
+    parts = acc.shape[0]
+    for k in prange(parts):
         local = np.zeros(acc.shape[1])
-        for i in range(c * ESTEP_CHUNK_ROWS, min(m, (c + 1) * ESTEP_CHUNK_ROWS)):
-            q, lin = _quad_row(Zb, i, g)
-            psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
+        start, stop = _part(n, parts, k)
+        for i in range(start, stop):
+            psi, e1, e2, e3 = _posterior(q[i], nu, alpha, b, beta_min)
             w[i] = e2
-            _accumulate_row(local, Xb, i, const + psi + lin, e1, e2, e3, False)
-        acc[c, :] = local
+            _accumulate_row(local, X, i, const + psi + lin[i], e1, e2, e3, False)
+        acc[k, :] = local
 
 
 def _inputs(X, mu, gamma, L_Sigma, p, a, b):
@@ -186,40 +188,51 @@ def _inputs(X, mu, gamma, L_Sigma, p, a, b):
     return X, mu, gamma, L, float(p), float(a), float(b)
 
 
-def _n_chunks(n):
-    return (n + ESTEP_CHUNK_ROWS - 1) // ESTEP_CHUNK_ROWS
+def _parts(n):
+    return max(1, min(n, ESTEP_PARTS))
 
 
 def _statistics_fused(X, mu, gamma, L, p, a, b):
     d = X.shape[1]
-    acc = np.empty((_n_chunks(X.shape[0]), _N_SCALARS + 2 * d + d * (d + 1) // 2))
+    acc = np.empty((_parts(X.shape[0]), _N_SCALARS + 2 * d + d * (d + 1) // 2))
     _fused_kernel(X, mu, L, gamma, p, a, b, acc)
     total = acc.sum(axis=0)
     tri = np.zeros((d, d))
-    tri[np.tril_indices(d)] = total[_N_SCALARS + 2 * d:]
+    tri[np.tril_indices(d)] = total[_N_SCALARS + 2 * d :]
     return total[: _N_SCALARS + 2 * d], tri
 
 
 def _statistics_blocked(X, mu, gamma, L, p, a, b):
+    """Three passes, so that BLAS and the numba threads do not alternate block by block."""
     n, d = X.shape
     g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
     L_f = np.asfortranarray(L)
     buf = np.empty((min(n, ESTEP_BLOCK_ROWS), d))
-    w = np.empty(buf.shape[0])
-    sums = np.zeros(_N_SCALARS + 2 * d)
+    q = np.empty(n)
+    lin = np.empty(n)
+    for start in range(0, n, ESTEP_BLOCK_ROWS):
+        Zb = buf[: min(ESTEP_BLOCK_ROWS, n - start)]
+        np.subtract(X[start : start + ESTEP_BLOCK_ROWS], mu, out=Zb)
+        dtrsm(1.0, L_f, Zb.T, lower=1, overwrite_b=1)
+        np.einsum("ij,ij->i", Zb, Zb, out=q[start : start + Zb.shape[0]])
+        np.dot(Zb, g, out=lin[start : start + Zb.shape[0]])
+    w = np.empty(n)
+    acc = np.empty((_parts(n), _N_SCALARS + 2 * d))
+    _whitened_kernel(X, q, lin, const, nu, alpha, b, beta_min, acc, w)
+    np.sqrt(w, out=w)
     gram = np.zeros((d, d), order="F")
     for start in range(0, n, ESTEP_BLOCK_ROWS):
-        Xb = X[start : start + ESTEP_BLOCK_ROWS]
-        m = Xb.shape[0]
-        Zb = buf[:m]
-        np.subtract(Xb, mu, out=Zb)
-        dtrsm(1.0, L_f, Zb.T, lower=1, overwrite_b=1)
-        acc = np.empty((_n_chunks(m), sums.size))
-        _block_kernel(Xb, Zb, g, const, nu, alpha, b, beta_min, acc, w[:m])
-        sums += acc.sum(axis=0)
-        np.multiply(Xb, np.sqrt(w[:m])[:, None], out=Zb)
-        gram = dsyrk(1.0, Zb.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
-    return sums, np.tril(gram)
+        Wb = buf[: min(ESTEP_BLOCK_ROWS, n - start)]
+        np.multiply(X[start : start + ESTEP_BLOCK_ROWS], w[start : start + Wb.shape[0], None], out=Wb)
+        gram = dsyrk(1.0, Wb.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
+    return acc.sum(axis=0), np.tril(gram)
+
+
+def _rows(X, mu, gamma, L_Sigma, p, a, b, floored, n_out):
+    X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
+    out = np.empty((n_out, X.shape[0]))
+    _rows_kernel(X, mu, L, gamma, p, a, b, floored, _parts(X.shape[0]), out)
+    return out
 
 
 def mixture_log_density(X, mu, gamma, L_Sigma, p, a, b):
@@ -242,10 +255,7 @@ def mixture_log_density(X, mu, gamma, L_Sigma, p, a, b):
         unbounded there); NInvG with gamma = 0 is the multivariate Student t.  Twin of
         :func:`normix._kernels.estep_jax.mixture_log_density`.
     """
-    X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
-    out = np.empty((1, X.shape[0]))
-    _rows_kernel(X, mu, L, gamma, p, a, b, False, out)
-    return out[0]
+    return _rows(X, mu, gamma, L_Sigma, p, a, b, False, 1)[0]
 
 
 def posterior_moments(X, mu, gamma, L_Sigma, p, a, b):
@@ -256,9 +266,7 @@ def posterior_moments(X, mu, gamma, L_Sigma, p, a, b):
     docstring); otherwise the moments are exact.  Twin of
     :func:`normix._kernels.estep_jax.posterior_moments`.
     """
-    X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
-    out = np.empty((3, X.shape[0]))
-    _rows_kernel(X, mu, L, gamma, p, a, b, True, out)
+    out = _rows(X, mu, gamma, L_Sigma, p, a, b, True, 3)
     return out[0], out[1], out[2]
 
 

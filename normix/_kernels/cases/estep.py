@@ -71,7 +71,9 @@ CASES = {
 # trsm vs one triangular solve on all rows), in the Bessel quadrature's node sums and in
 # the order of the row sums, all at rounding level, so values agree to 1e-12 relative.
 # log f is a sum of terms (log K ~ -w, lin, log|Sigma|) that reach ~6e4 (extreme case)
-# and cancel; its rounding is absolute, ~1e-15 of those terms, hence ATOL 1e-10.  The
-# entries of s4, s5 and S6 that cancel between rows get ATOL 1e-12 (their terms are O(1)).
+# and cancel; its rounding is absolute, ~1e-15 of those terms, hence ATOL 1e-10.  Likewise
+# E log Y = log s + ∂/∂v log K_v(w) crosses 0 (terms up to ~10): ATOL 4e-15 (which loosens
+# the check of the smallest E[Y], E[1/Y] here, ~1e-5, to 4e-10 relative).  The entries of
+# s4, s5 and S6 that cancel between rows get ATOL 1e-12 (their terms are O(1)).
 RTOL = {name: 1e-12 for name in _KERNELS}
-ATOL = {"mixture_log_density": 1e-10, "posterior_moments": 0.0, "estep_statistics": 1e-12}
+ATOL = {"mixture_log_density": 1e-10, "posterior_moments": 4e-15, "estep_statistics": 1e-12}
