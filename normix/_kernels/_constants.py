@@ -125,6 +125,12 @@ ESTEP_PARTS = 64
 ESTEP_FUSED_MAX_DIM = 64
 # Rows per BLAS block: the scratch is one (ESTEP_BLOCK_ROWS, d) buffer (8.9 MB at d = 68).
 ESTEP_BLOCK_ROWS = 16384
+# Up to this many rows the E-step runs on one thread.  A parallel pass waits for every
+# thread to be scheduled: tens of microseconds on an idle machine, but on the shared 2-core
+# machines under load it measured 8-16 ms at n = 1000-3000 (NIG, d = 2), against 0.4 ms
+# (n = 1000) and 1.2 ms (n = 3000) on one thread.  Below 4096 rows (about 1.5 ms of work
+# on one core) a small fit gives up at most the parallel speed-up and never pays that wait.
+ESTEP_SERIAL_MAX_ROWS = 4096
 
 # ------------------------------------------------------ digamma and its inverse
 # psi(x) and psi'(x) use the recurrence up to y = x + DIGAMMA_SHIFT and then the

@@ -30,12 +30,14 @@ triangle included.  For larger d three passes: BLAS whitens blocks of
 GIG work, and BLAS adds S6 block by block (syrk of sqrt(w) ⊙ X); in separate passes,
 OpenBLAS's idle threads compete with numba's once per call rather than on every block.  The ``prange`` loops run over min(n, ``ESTEP_PARTS``)
 contiguous parts of the rows, each summed serially into its own accumulator and the
-parts added in order, so results are bit-identical for any ``NUMBA_NUM_THREADS``.
+parts added in order, so results are bit-identical for any ``NUMBA_NUM_THREADS``; up to
+``ESTEP_SERIAL_MAX_ROWS`` rows they run on one thread.
 Nothing of size (n, d, d) is built; the extra memory is the part accumulators and,
 above ``ESTEP_FUSED_MAX_DIM``, one (``ESTEP_BLOCK_ROWS``, d) buffer and three n-vectors.
 """
 import math
 
+import numba
 import numpy as np
 from scipy.linalg.blas import dsyrk, dtrsm
 
@@ -43,6 +45,7 @@ from normix._kernels._constants import (
     ESTEP_BLOCK_ROWS,
     ESTEP_FUSED_MAX_DIM,
     ESTEP_PARTS,
+    ESTEP_SERIAL_MAX_ROWS,
     ESTEP_VG_B_FLOOR,
     HALF_LOG_2PI,
 )
@@ -192,10 +195,25 @@ def _parts(n):
     return max(1, min(n, ESTEP_PARTS))
 
 
+def _launch(kernel, n, *args):
+    """Run a ``prange`` kernel over n rows, on one thread when n <= ``ESTEP_SERIAL_MAX_ROWS``.
+
+    ``numba.set_num_threads`` is thread-local; the parts, and so the results, are the same.
+    """
+    if n > ESTEP_SERIAL_MAX_ROWS:
+        return kernel(*args)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
+
+
 def _statistics_fused(X, mu, gamma, L, p, a, b):
     d = X.shape[1]
     acc = np.empty((_parts(X.shape[0]), _N_SCALARS + 2 * d + d * (d + 1) // 2))
-    _fused_kernel(X, mu, L, gamma, p, a, b, acc)
+    _launch(_fused_kernel, X.shape[0], X, mu, L, gamma, p, a, b, acc)
     total = acc.sum(axis=0)
     tri = np.zeros((d, d))
     tri[np.tril_indices(d)] = total[_N_SCALARS + 2 * d :]
@@ -218,7 +236,7 @@ def _statistics_blocked(X, mu, gamma, L, p, a, b):
         np.dot(Zb, g, out=lin[start : start + Zb.shape[0]])
     w = np.empty(n)
     acc = np.empty((_parts(n), _N_SCALARS + 2 * d))
-    _whitened_kernel(X, q, lin, const, nu, alpha, b, beta_min, acc, w)
+    _launch(_whitened_kernel, n, X, q, lin, const, nu, alpha, b, beta_min, acc, w)
     np.sqrt(w, out=w)
     gram = np.zeros((d, d), order="F")
     for start in range(0, n, ESTEP_BLOCK_ROWS):
@@ -231,7 +249,7 @@ def _statistics_blocked(X, mu, gamma, L, p, a, b):
 def _rows(X, mu, gamma, L_Sigma, p, a, b, floored, n_out):
     X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
     out = np.empty((n_out, X.shape[0]))
-    _rows_kernel(X, mu, L, gamma, p, a, b, floored, _parts(X.shape[0]), out)
+    _launch(_rows_kernel, X.shape[0], X, mu, L, gamma, p, a, b, floored, _parts(X.shape[0]), out)
     return out
 
 
