@@ -79,8 +79,16 @@ def _column(x):
     return x[..., None]
 
 
+def _add_tuples(x, y):
+    return tuple(xi + yi for xi, yi in zip(x, y))
+
+
 def _quadrature(a, z):
-    """(log K_a, ∂_a log K_a, ∂²_a log K_a, K_(a+1)/K_a, K_(a-1)/K_a) by the trapezoid rule."""
+    """(log K_a, ∂_a log K_a, ∂²_a log K_a, K_(a+1)/K_a, K_(a-1)/K_a) by the trapezoid rule.
+
+    The ten node sums are one variadic reduction, so that the node quantities are
+    computed once for all of them.
+    """
     t_lo, h, n, tm, r = _grid(a, z)
     j = jnp.arange(LOG_KV_MAX_NODES + 1, dtype=jnp.float64)
     col = _column
@@ -97,16 +105,10 @@ def _quadrature(a, z):
     c = 0.5 * g * (1.0 + q)
     gq = g * q
     gu = 0.5 * g * one_minus_q
-    s0 = jnp.sum(c, axis=-1)
-    sq = jnp.sum(gq, axis=-1)
-    su = jnp.sum(gu, axis=-1)
-    ssq = jnp.sum(gq * s, axis=-1)
-    ssu = jnp.sum(gu * s, axis=-1)
-    ss2 = jnp.sum(c * s * s, axis=-1)
-    ap = jnp.sum(g * (1.0 + p), axis=-1)
-    am = jnp.sum(gq * e_inv, axis=-1)
-    bp = jnp.sum(g * e_inv, axis=-1)
-    bm = jnp.sum(gq * (1.0 + p), axis=-1)
+    terms = (c, gq, gu, gq * s, gu * s, c * s * s, g * (1.0 + p), gq * e_inv, g * e_inv, gq * (1.0 + p))
+    s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm = lax.reduce(
+        terms, (0.0,) * len(terms), _add_tuples, (c.ndim - 1,)
+    )
     w = sq / s0
     m_u = su / s0
     m_sq = ssq / s0

@@ -131,9 +131,13 @@ def _temme_sums(mu, z):
     c = 1.0
     for k in range(1, LOG_KV_SERIES_TERMS):
         c *= e2 / k
-        f = _mul(_add(_scale(float(k), f), _add(p, q)), _inv((k * k - mu * mu, -2.0 * mu, -2.0)))
-        p = _mul(p, _inv((k - mu, -1.0, 0.0)))
-        q = _mul(q, _inv((k + mu, 1.0, 0.0)))
+        i = 1.0 / (k - mu)
+        j = 1.0 / (k + mu)
+        inv_minus = (i, i * i, 2.0 * i * i * i)
+        inv_plus = (j, -j * j, 2.0 * j * j * j)
+        f = _mul(_add(_scale(float(k), f), _add(p, q)), _mul(inv_minus, inv_plus))
+        p = _mul(p, inv_minus)
+        q = _mul(q, inv_plus)
         kf = _scale(-float(k), f)
         t0 = _scale(c, f)
         tp = _scale(c, _add(p, kf))
