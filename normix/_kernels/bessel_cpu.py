@@ -123,11 +123,11 @@ def _sweep(a, hr, s, h, p, e_inv, q, one_minus_q, steps, count, half_first, mome
         gq = g * q
         if moments >= 1:
             gu = 0.5 * g * one_minus_q
-            sq += gq
             su += gu
-            ssq += gq * s
             ssu += gu * s
             if moments >= 2:
+                sq += gq
+                ssq += gq * s
                 ss2 += c * s * s
             one_minus_q += q * one_minus_q_step
         if side == 1:
@@ -148,8 +148,8 @@ def _quadrature(a, z, moments, side):
     """Trapezoid sums of the scaled integrand g (1 + q)/2, q = exp(-2at).
 
     Returns (log K_a, S0, Sq, Su, Ssq, Ssu, Ss2, up, down, t_m) with S0 = Σ g(1+q)/2,
-    Sq = Σ g q, Su = Σ g(1-q)/2, Ssq = Σ g q s, Ssu = Σ g(1-q)s/2 (when ``moments``
-    >= 1), Ss2 = Σ g(1+q)s²/2 (``moments`` >= 2), up = K_(a+1)/K_a (``side`` = 1),
+    Su = Σ g(1-q)/2, Ssu = Σ g(1-q)s/2 (when ``moments`` >= 1, enough for ∂/∂a),
+    Sq = Σ g q, Ssq = Σ g q s, Ss2 = Σ g(1+q)s²/2 (``moments`` >= 2), up = K_(a+1)/K_a (``side`` = 1),
     down = K_(a-1)/K_a (``side`` = -1).  1 - q has its own recurrence, so tanh(at)
     keeps full relative accuracy when at is tiny.  The nodes are swept outward
     from the one nearest the peak (see :func:`_sweep`); the backward steps are the
