@@ -185,24 +185,40 @@ def temme(a, z):
 
 
 @scalar_core
+def _value_poly(coefficients, first, x):
+    """sum_m coefficients[first + 2m] x^m (values only)."""
+    top = len(coefficients) - 1 - (len(coefficients) - 1 - first) % 2
+    p = 0.0
+    for k in range(top, first - 1, -2):
+        p = p * x + coefficients[k]
+    return p
+
+
+@scalar_core
 def temme_log_value(a, z):
-    """log K_a(z) for a >= 0, small z: :func:`temme` on plain values (no derivatives)."""
+    """log K_a(z) for a >= 0, small z: :func:`temme` on plain values (no derivatives).
+
+    Without derivatives to protect, E = exp(-2s) replaces the exact power (its
+    relative error, at most ln(2/z) eps, moves log K_a by as little), and the
+    recurrence multiplies the ratios below 1e100 into a product (its logarithm is
+    taken when it passes 1e200, and at the end) and adds the logarithms of larger ones.
+    """
     n = int(math.floor(a + 0.5))
     mu = a - n
     ell = -math.log(0.5 * z)
     w = mu * mu
-    g2 = 0.0
-    g1 = 0.0
-    for k in range(len(RGAMMA1P_TAYLOR) - 1, -1, -1):
-        if k % 2 == 0:
-            g2 = g2 * w + RGAMMA1P_TAYLOR[k]
-        else:
-            g1 = g1 * w - RGAMMA1P_TAYLOR[k]
+    g2 = _value_poly(RGAMMA1P_TAYLOR, 0, w)
+    g1 = -_value_poly(RGAMMA1P_TAYLOR, 1, w)
     rg_plus = g2 - mu * g1
     rg_minus = g2 + mu * g1
     s = mu * ell
-    big_e = (0.5 * z) ** (2.0 * mu)
-    f = (0.5 * (1.0 + big_e) * g1 + ell * _rho(2.0 * s, big_e)[0] * g2) / (rg_plus * rg_minus)
+    big_e = math.exp(-2.0 * s)
+    x = 2.0 * s
+    if abs(x) < _RHO_TAYLOR_RADIUS:
+        rho = _value_poly(_RHO_TAYLOR, 0, x * x) + x * _value_poly(_RHO_TAYLOR, 1, x * x)
+    else:
+        rho = (1.0 - big_e) / x
+    f = (0.5 * (1.0 + big_e) * g1 + ell * rho * g2) / (rg_plus * rg_minus)
     p = 0.5 / rg_plus
     q = 0.5 * big_e / rg_minus
     k0 = f
@@ -211,9 +227,11 @@ def temme_log_value(a, z):
     c = 1.0
     for k in range(1, LOG_KV_SERIES_TERMS):
         c *= e2 / k
-        f = (k * f + p + q) / (k * k - w)
-        p /= k - mu
-        q /= k + mu
+        i = 1.0 / (k - mu)
+        j = 1.0 / (k + mu)
+        f = (k * f + p + q) * i * j
+        p *= i
+        q *= j
         t0 = c * f
         tp = c * (p - k * f)
         k0 += t0
@@ -221,8 +239,15 @@ def temme_log_value(a, z):
         if abs(t0) <= LOG_KV_SERIES_TOL * k0 and abs(tp) <= LOG_KV_SERIES_TOL * kp:
             break
     log_k = s + math.log(k0)
+    product = 1.0
     up = kp / (0.5 * z * k0)
     for j in range(n):
-        log_k += math.log(up)
+        if up > 1e100:
+            log_k += math.log(up)
+        else:
+            product *= up
+            if product > 1e200:
+                log_k += math.log(product)
+                product = 1.0
         up = 2.0 * (mu + j + 1.0) / z + 1.0 / up
-    return log_k
+    return log_k + math.log(product)
