@@ -35,6 +35,7 @@ from normix._validation import check_scalar, require
 from normix.distributions.gamma import Gamma
 from normix.distributions.generalized_inverse_gaussian import GeneralizedInverseGaussian
 from normix.distributions.inverse_gamma import InverseGamma
+from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part
 from normix.mixtures.marginal import NormalMixture
 
@@ -144,7 +145,8 @@ def _gig_newton(s1, s2, s3, params, backend):
     xp = dispatch.array_namespace(backend)
     eta = xp.stack([xp.asarray(s, dtype=xp.float64) for s in (s1, s2, s3)])[None, :]
     theta0 = xp.stack([xp.asarray(v, dtype=xp.float64) for v in params])[None, :]
-    solution, _, _ = dispatch.kernels(backend).gig_eta_to_theta(eta, theta0, _GIG_MAXITER, _GIG_TOL)
+    solve = compiled_kernel(backend, "gig_eta_to_theta", static_argnums=(2, 3))
+    solution, _, _ = solve(eta, theta0, _GIG_MAXITER, _GIG_TOL)
     return solution[0, 0], solution[0, 1], solution[0, 2]
 
 

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from normix._kernels import dispatch
 from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
 from normix.distributions.inverse_gamma import InverseGamma
+from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
 from normix.mixtures.marginal import NormalMixture
 
@@ -80,7 +81,7 @@ class JointNormalInverseGamma(JointNormalMixture):
     def _subordinator_m_step(cls, s1, s2, s3, params, backend, method):
         """α = digamma_inv(-s1 - log s2), β = α / s2 (NaN when -s1 >= log s2)."""
         xp = dispatch.array_namespace(backend)
-        alpha = dispatch.kernels(backend).digamma_inv(-s1 - xp.log(s2))
+        alpha = compiled_kernel(backend, "digamma_inv")(-s1 - xp.log(s2))
         return alpha, alpha / s2
 
 

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from normix._kernels import dispatch
 from normix.distributions.gamma import Gamma
 from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
+from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
 from normix.mixtures.marginal import NormalMixture
 
@@ -84,7 +85,7 @@ class JointVarianceGamma(JointNormalMixture):
     def _subordinator_m_step(cls, s1, s2, s3, params, backend, method):
         """α = digamma_inv(s1 - log s3), β = α / s3 (NaN when s1 >= log s3)."""
         xp = dispatch.array_namespace(backend)
-        alpha = dispatch.kernels(backend).digamma_inv(s1 - xp.log(s3))
+        alpha = compiled_kernel(backend, "digamma_inv")(s1 - xp.log(s3))
         return alpha, alpha / s3
 
 

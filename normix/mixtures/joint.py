@@ -217,17 +217,11 @@ class JointNormalMixture(ExponentialFamily):
         log f(x | y) = -(d/2) log(2π) - ½ log|Σ| - (d/2) log y - ‖L⁻¹(x - μ - γy)‖² / (2y),
 
         and log f_Y from :meth:`subordinator`; -inf for y <= 0.  ``x`` must be a finite
-        (d,) vector (``ValueError`` otherwise).
+        (d,) vector (``ValueError`` otherwise).  Evaluated as one compiled program.
         """
         x = check_vector(x, "x", size=self.d)
         y = check_scalar(y, "y")
-        inside = y > 0
-        y_safe = jnp.where(inside, y, 1.0)
-        z = solve_triangular(self.L_Sigma, x - self.mu - self.gamma * y_safe, lower=True)
-        conditional = (-0.5 * self.d * (_LOG_2PI + jnp.log(y_safe)) - 0.5 * self.log_det_sigma()
-                       - 0.5 * (z @ z) / y_safe)
-        value = conditional + self.subordinator().log_prob(y_safe)
-        return jnp.where(inside, value, -jnp.inf)
+        return _log_prob_joint(self, self.subordinator(), x, y)
 
     def conditional_expectations(self, x):
         """E[log Y | x], E[1/Y | x], E[Y | x] under the posterior Y | X = x ~ GIG(p - d/2, a + γᵀΛγ, b + Q(x)).
@@ -259,3 +253,13 @@ class JointNormalMixture(ExponentialFamily):
     @classmethod
     def _from_sigma(cls, mu, gamma, sigma, *params):
         return cls(mu, gamma, cholesky_factor(sigma, "sigma"), *params)
+
+
+@eqx.filter_jit
+def _log_prob_joint(joint, subordinator, x, y):
+    inside = y > 0
+    y_safe = jnp.where(inside, y, 1.0)
+    z = solve_triangular(joint.L_Sigma, x - joint.mu - joint.gamma * y_safe, lower=True)
+    conditional = (-0.5 * joint.d * (_LOG_2PI + jnp.log(y_safe)) - 0.5 * joint.log_det_sigma()
+                   - 0.5 * (z @ z) / y_safe)
+    return jnp.where(inside, conditional + subordinator.log_prob(y_safe), -jnp.inf)

@@ -31,7 +31,7 @@ from normix._em.batch import BatchEMFitter
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
 from normix._validation import check_data, check_vector, is_traced
-from normix.mixtures._compiled import compiled_kernel
+from normix.mixtures._compiled import compiled, compiled_kernel
 from normix.mixtures.joint import JointNormalMixture
 
 # Ridge added to a singular empirical covariance in ``default_init``, relative to the
@@ -198,7 +198,8 @@ class NormalMixture(eqx.Module):
         weighted = X * w[:, None]
         stats = MixtureStatistics(xp.mean(e_log_y), xp.mean(w), xp.mean(e_y), xp.mean(X, axis=0),
                                   xp.mean(weighted, axis=0), weighted.T @ X / n)
-        new = cls.em_m_step(stats, cls.em_state(self, backend), backend, method)
+        update = compiled(backend, cls.em_m_step, static_argnums=(2, 3))
+        new = update(stats, cls.em_state(self, backend), backend, method)
         if not all(np.all(np.isfinite(np.asarray(leaf))) for leaf in jax.tree_util.tree_leaves(new)):
             raise ValueError("the M-step has no valid solution for these expectations (Sigma not positive "
                              "definite or the subordinator's moment equations unsolvable)")

@@ -29,8 +29,10 @@ def _gig_moments_scipy(p, a, b):
     return np.array([law.expect(np.log), law.expect(lambda y: 1.0 / y), law.mean()])
 
 
-@pytest.mark.parametrize("backend", ["cpu", "jax"])
-@pytest.mark.parametrize("method", ["newton", "lbfgs", "bfgs"])
+@pytest.mark.parametrize("backend,method", [
+    ("cpu", "newton"), ("jax", "newton"), pytest.param("cpu", "lbfgs", marks=pytest.mark.slow),
+    pytest.param("jax", "lbfgs", marks=pytest.mark.slow), pytest.param("cpu", "bfgs", marks=pytest.mark.slow),
+    pytest.param("jax", "bfgs", marks=pytest.mark.slow)])
 def test_subordinator_m_step_solves_the_gig_moment_equations(backend, method):
     target = (1.3, 0.9, 2.5)
     s = _gig_moments_scipy(*target)

@@ -1,4 +1,5 @@
 """Joint laws f(x, y) of the four mixture families against independent references."""
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,20 +23,25 @@ def test_log_prob_joint_matches_scipy(name, d):
     assert float(joint.log_prob_joint(np.zeros(d), -1.0)) == -np.inf
 
 
+@eqx.filter_jit
+def _family_form(joint, xy):
+    theta = joint.natural_params()
+    return (theta @ joint.sufficient_statistics(xy) + joint.log_base_measure(xy)
+            - type(joint)._log_partition_from_theta(theta))
+
+
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("d", [1, 2, 4])
+@pytest.mark.parametrize("d", [1, 3])
 def test_exponential_family_form_equals_log_prob_joint(name, d):
     """θᵀt(x, y) + log h(x, y) - ψ(θ) = log f(x, y), with the corrected halves in θ₂, θ₃."""
     joint = make_model(name, d).joint
-    theta = joint.natural_params()
-    psi = type(joint)._log_partition_from_theta(theta)
     rng = np.random.default_rng(2)
-    for _ in range(3):
+    for _ in range(2):
         x, y = rng.normal(size=d), float(rng.gamma(2.0, 0.6))
         xy = jnp.concatenate([jnp.asarray(x), jnp.asarray([y])])
-        family_form = theta @ joint.sufficient_statistics(xy) + joint.log_base_measure(xy) - psi
-        np.testing.assert_allclose(float(family_form), float(joint.log_prob_joint(x, y)), rtol=1e-12)
-        np.testing.assert_allclose(float(joint.log_prob(xy)), float(joint.log_prob_joint(x, y)), rtol=1e-12)
+        expected = float(joint.log_prob_joint(x, y))
+        np.testing.assert_allclose(float(_family_form(joint, xy)), expected, rtol=1e-12)
+        np.testing.assert_allclose(float(eqx.filter_jit(joint.log_prob)(xy)), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -43,22 +43,22 @@ def test_density_integrates_to_one_in_one_dimension(name):
 def test_density_integrates_to_one_in_two_dimensions(name):
     model = make_model(name, 2)
     mu = np.asarray(model.joint.mu)
-    x1, w1 = _sinh_grid(mu[0], 1.0, 8.0, 601)
-    x2, w2 = _sinh_grid(mu[1], 1.0, 8.0, 601)
+    x1, w1 = _sinh_grid(mu[0], 1.0, 8.0, 401)
+    x2, w2 = _sinh_grid(mu[1], 1.0, 8.0, 401)
     grid = np.stack(np.meshgrid(x1, x2, indexing="ij"), axis=-1).reshape(-1, 2)
     density = np.asarray(jax.jit(jax.vmap(model.pdf))(grid)).reshape(x1.size, x2.size)
     np.testing.assert_allclose(w1 @ density @ w2, 1.0, rtol=1e-7)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ["nig", "gh"])
 def test_log_prob_is_jittable_and_differentiable(name):
     model = make_model(name, 3)
     x = jnp.asarray(_points(3, seed=4)[1])
-    np.testing.assert_allclose(float(eqx.filter_jit(model.log_prob)(x)), float(model.log_prob(x)), rtol=1e-13)
-    grad = np.asarray(jax.grad(model.log_prob)(x))
+    compiled = eqx.filter_jit(model.log_prob)
+    np.testing.assert_allclose(float(compiled(x)), float(model.log_prob(x)), rtol=1e-13)
+    grad = np.asarray(eqx.filter_jit(jax.grad(model.log_prob))(x))
     h = 1e-6
-    fd = [(float(model.log_prob(x.at[j].add(h))) - float(model.log_prob(x.at[j].add(-h)))) / (2 * h)
-          for j in range(3)]
+    fd = [(float(compiled(x.at[j].add(h))) - float(compiled(x.at[j].add(-h)))) / (2 * h) for j in range(3)]
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
 
@@ -85,8 +85,8 @@ def test_e_step_matches_conditional_expectations(name):
             np.testing.assert_allclose(float(single[key]), moments[key][i], rtol=1e-12)
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("backend", ["cpu", "jax"])
+@pytest.mark.parametrize("name,backend", [(name, "cpu") for name in NAMES] + [
+    ("nig", "jax"), ("vg", "jax"), ("ninvg", "jax"), pytest.param("gh", "jax", marks=pytest.mark.slow)])
 def test_m_step_of_e_step_is_the_em_update(name, backend):
     model = make_model(name, 2)
     X = make_model(name, 2, seed=5).rvs(800, seed=3)
@@ -147,7 +147,7 @@ def test_em_backends_give_the_same_iterates(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_rvs_moments_match_mean_and_cov(name):
     model = make_model(name, 2)
-    X = model.rvs(200_000, seed=11)
+    X = model.rvs(100_000, seed=11)
     mean, cov = np.asarray(model.mean()), np.asarray(model.cov())
     standard_error = np.sqrt(np.diag(cov) / X.shape[0])
     assert np.all(np.abs(X.mean(axis=0) - mean) < 5 * standard_error)
