@@ -44,12 +44,14 @@ def model_problem(family, n, d, seed=0):
     return X, mu, gamma, L, p, a, b
 
 
+_JAX_STATS = jax.jit(estep_jax.estep_statistics)  # p, a, b traced: one compile per (n, d)
+
+
 def runner(backend, args):
     if backend == "cpu":
         return lambda: estep_cpu.estep_statistics(*args)
-    stats = jax.jit(estep_jax.estep_statistics)
     device_args = [jax.device_put(np.asarray(x, dtype=np.float64)) for x in args]
-    return lambda: jax.block_until_ready(stats(*device_args))
+    return lambda: jax.block_until_ready(_JAX_STATS(*device_args))
 
 
 _MEMORY_SCRIPT = """
