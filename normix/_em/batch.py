@@ -88,15 +88,22 @@ def run_compiled_loop(family, state, X, *, max_iter, tol, regularization, method
     lls, changes, n_iter, converged, failed, state = _compiled_em(
         family, max_iter, regularization, method, state, X, jnp.asarray(tol, dtype=jnp.float64)
     )
+    return (dispatch.to_backend(state, "cpu"),
+            *summarize_compiled(lls, changes, n_iter, converged, failed, max_iter=max_iter, tol=tol))
+
+
+def summarize_compiled(lls, changes, n_iter, converged, failed, *, max_iter, tol):
+    """Trim the fixed-length histories of a compiled loop; returns ``(lls, changes, converged, message)``."""
+    lls, changes = np.asarray(lls), np.asarray(changes)
     n_iter, converged, failed = int(n_iter), bool(converged), bool(failed)
     if converged:
-        message = f"converged in {n_iter} iterations (change {float(changes[n_iter - 1]):.2e} < tol={tol:g})"
+        message = f"converged in {n_iter} iterations (change {changes[n_iter - 1]:.2e} < tol={tol:g})"
     elif failed:
         message = f"iteration {n_iter + 1} produced a non-finite iterate; returning the last finite model"
     else:
         message = f"stopped after max_iter={max_iter} iterations without meeting tol={tol:g}"
-    kept = n_iter + (1 if failed and bool(jnp.isfinite(lls[n_iter])) else 0)
-    return dispatch.to_backend(state, "cpu"), np.asarray(lls[:kept]), np.asarray(changes[:n_iter]), converged, message
+    kept = n_iter + (1 if failed and np.isfinite(lls[n_iter]) else 0)
+    return lls[:kept], changes[:n_iter], converged, message
 
 
 def _em_while(family, max_iter, regularization, method, state, X, tol):
@@ -193,3 +200,34 @@ class BatchEMFitter:
             last = f", mean log-lik {lls[-1]:.6f}" if len(lls) else ""
             print(f"{family.__name__} EM: {message}{last}, {result.elapsed_time:.3f} s")
         return result
+
+    def fit_many(self, models, X, *, select="all"):
+        """Run EM from several starting models and/or on several datasets of equal shape, in one call.
+
+        Parameters
+        ----------
+        models : NormalMixture or sequence of NormalMixture
+            Starting models of one family; a single model is used for every dataset.
+        X : array, shape (n, d) or (B, n, d)
+            One dataset shared by all starting models (multi-start), or one per problem
+            (bootstrap resamples, rolling windows).
+        select : {'all', 'best'}
+            ``'all'`` returns one :class:`EMResult` per problem, each with its own
+            convergence flag; ``'best'`` (shared data only) returns the fit with the highest
+            mean log-likelihood, preferring converged fits.
+
+        Notes
+        -----
+        With both backends ``'jax'`` the compiled loop is vmapped over the problems: one
+        program runs every fit.  Otherwise the fits run in turn on the numba kernels.
+        """
+        from normix._em.many import best_result, fit_many
+
+        if select not in ("all", "best"):
+            raise ValueError(f"select must be 'all' or 'best', got {select!r}")
+        results = fit_many(self, models, X)
+        if select == "all":
+            return results
+        if np.ndim(X) != 2:
+            raise ValueError("select='best' compares fits on one dataset: X must have shape (n, d)")
+        return best_result(results, X)
