@@ -11,8 +11,8 @@ f_0 = Γ(1+mu) Γ(1-mu) [cosh(s) G1(mu) + ln(1/e) sinh(s)/s G2(mu)], s = mu ln(1
 G1 = (1/Γ(1-mu) - 1/Γ(1+mu)) / (2 mu), G2 = (1/Γ(1-mu) + 1/Γ(1+mu)) / 2 and
 f_k = (k f_(k-1) + p_(k-1) + q_(k-1)) / (k² - mu²), p_k = p_(k-1) / (k - mu),
 q_k = q_(k-1) / (k + mu).  The upward recurrence K_(m+1) = K_(m-1) + (2m/z) K_m
-(DLMF 10.29.1) then reaches K_v, v = n + mu.  Every quantity is carried as a
-hyper-dual number (f, df/dmu, d²f/dmu²), so the order derivatives are exact;
+(DLMF 10.29.1) then reaches K_v, v = n + mu.  The sums are carried times e^(-s)
+(see :func:`_start`), and every quantity as a hyper-dual number (f, df/dmu, d²f/dmu²), so the order derivatives are exact;
 :func:`temme_log_value` repeats the arithmetic on plain values for log K_v alone.
 No kernels are exported (``__all__`` is empty): ``bessel_cpu`` calls the two.
 """
@@ -91,9 +91,10 @@ def _start(mu, z):
     """(s, f_0, p_0, q_0), the last three times e^(-s), s = mu ln(1/e), as hyper-duals.
 
     The factor e^(-s) is taken out analytically: e^(-s) cosh(s) = (1 + E)/2 and
-    e^(-s) ln(1/e) sinh(s)/s = ln(1/e) ρ(2s), with E = e^(-2s) = e^(2 mu) (a power of the
-    exact e, not of the rounded ln(1/e)) and ρ(x) = (1 - e^(-x))/x,
-    and e^(-s) p_0 = Γ(1+mu)/2 holds no ln(1/e) at all.  Carried along plainly, e^s
+    e^(-s) ln(1/e) sinh(s)/s = ln(1/e) ρ(2s), with E = e^(-2s) = (z/2)^(2 mu) (a power
+    of z/2 itself, not of the rounded ln(1/e), so that ratios of K keep full
+    accuracy) and ρ(x) = (1 - e^(-x))/x, and e^(-s) p_0 = Γ(1+mu)/2 holds no
+    ln(1/e) at all.  Carried along plainly, e^s
     would put ln(1/e)- and ln(1/e)²-sized parts into the mu-derivatives of K_(mu+1)
     that cancel in d²/dmu² log K_(mu+1), losing about eps ln(1/e)² of it.
     """
