@@ -12,8 +12,9 @@ G1 = (1/Γ(1-mu) - 1/Γ(1+mu)) / (2 mu), G2 = (1/Γ(1-mu) + 1/Γ(1+mu)) / 2 and
 f_k = (k f_(k-1) + p_(k-1) + q_(k-1)) / (k² - mu²), p_k = p_(k-1) / (k - mu),
 q_k = q_(k-1) / (k + mu).  The upward recurrence K_(m+1) = K_(m-1) + (2m/z) K_m
 (DLMF 10.29.1) then reaches K_v, v = n + mu.  The sums are carried times e^(-s)
-(see :func:`_start`), and every quantity as a hyper-dual number (f, df/dmu, d²f/dmu²), so the order derivatives are exact;
-:func:`temme_log_value` repeats the arithmetic on plain values for log K_v alone.
+(see :func:`_start`), and every quantity as a hyper-dual number
+(f, df/dmu, d²f/dmu²), so the order derivatives are exact; :func:`temme_log_value`
+repeats the arithmetic on plain values for log K_v alone.
 No kernels are exported (``__all__`` is empty): ``bessel_cpu`` calls the two.
 """
 import math
