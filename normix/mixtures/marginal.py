@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from normix._em.batch import BatchEMFitter
+from normix._em.batch import M_STEP_METHODS, BatchEMFitter
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
 from normix._validation import check_data, check_vector, is_traced
@@ -54,7 +54,7 @@ def _check_rows(X, d, min_rows, what):
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"X must have shape (n, {d}) (n observations of dimension d = {d}), got shape {X.shape}")
     if X.shape[0] < min_rows:
-        raise ValueError(f"X must have at least {min_rows} rows {what}, got {X.shape[0]}")
+        raise ValueError(f"X must have at least {min_rows} row(s){what}, got {X.shape[0]}")
     bad = ~np.all(np.isfinite(X), axis=1)
     if bad.any():
         rows = np.flatnonzero(bad)
@@ -183,6 +183,8 @@ class NormalMixture(eqx.Module):
             raise TypeError(f"m_step got unexpected keyword arguments {unknown}; accepted: {_M_STEP_OPTIONS}")
         backend = dispatch.validate_backend(kwargs.get("backend", "cpu"))
         method = kwargs.get("method", "newton")
+        if method not in M_STEP_METHODS:
+            raise ValueError(f"method must be one of {M_STEP_METHODS!r}, got {method!r}")
         cls = type(self)
         X = _check_rows(X, self.d, 1, "")
         xp = dispatch.array_namespace(backend)
@@ -250,7 +252,7 @@ class NormalMixture(eqx.Module):
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
-        X = _check_rows(X, X.shape[1], X.shape[1] + 2, "to fit a model of this dimension")
+        X = _check_rows(X, X.shape[1], X.shape[1] + 2, " to fit a model of this dimension")
         sigma = np.atleast_2d(np.cov(X, rowvar=False))
         L_Sigma = _positive_definite_factor(sigma)
         d = X.shape[1]
@@ -261,7 +263,7 @@ class NormalMixture(eqx.Module):
     @classmethod
     def em_validate_data(cls, X, model):
         """X as a float64 (n, d) numpy array with n >= d + 2 finite rows, or ``ValueError``."""
-        return _check_rows(X, model.d, model.d + 2, "to fit a model of this dimension")
+        return _check_rows(X, model.d, model.d + 2, " to fit a model of this dimension")
 
     @classmethod
     def em_state(cls, model, backend):

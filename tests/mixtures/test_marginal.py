@@ -105,6 +105,8 @@ def test_m_step_rejects_unknown_options_and_bad_expectations():
     moments = model.e_step(X, backend="cpu")
     with pytest.raises(TypeError, match="unexpected keyword"):
         model.m_step(X, moments, solver="newton")
+    with pytest.raises(ValueError, match="method"):
+        model.m_step(X, moments, method="secant")
     with pytest.raises(ValueError, match="E_Y"):
         model.m_step(X, {**moments, "E_Y": moments["E_Y"][:10]})
 
@@ -211,7 +213,7 @@ def test_data_validation(name):
         model.e_step(bad, backend="cpu")
     with pytest.raises(ValueError, match="finite"):
         model.fit(bad)
-    with pytest.raises(ValueError, match="at least 4 rows"):
+    with pytest.raises(ValueError, match=r"at least 4 row\(s\) to fit"):
         model.fit(X[:3])
     with pytest.raises(ValueError, match="x must"):
         model.log_prob(np.zeros(3))
