@@ -187,7 +187,12 @@ class JointNormalMixture(ExponentialFamily):
 
     @classmethod
     def _log_partition_from_theta(cls, theta):
-        """ψ(θ) = ψ_Y(p, a, b) + ½ log|Σ| + μᵀΛγ."""
+        """ψ(θ) = ψ_Y(p, a, b) + ½ log|Σ| + μᵀΛγ.
+
+        For the limit families the joint is a curved family: VG fixes b = 0 and NInvG
+        a = 0, and ψ_Y does not read that coordinate.  There ∂ψ/∂θ₂ (VG) and ∂ψ/∂θ₃
+        (NInvG) are not E[1/Y] and E[Y]; every other coordinate of ∇ψ is E[t(X, Y)].
+        """
         theta = jnp.asarray(theta, dtype=jnp.float64)
         _, _, _, p, a, b, normal_log_partition = cls._decode_theta(theta)
         return cls._subordinator_log_partition(p, a, b) + normal_log_partition
