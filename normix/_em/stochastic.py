@@ -116,18 +116,19 @@ _minibatch = jax.jit(_minibatch_loop, static_argnums=(0, 1, 2, 3, 4))
 
 def _result(family, state, ll, changes, n_done, converged, ok, start, tol, unit, verbose):
     n_done, converged, ok = int(n_done), bool(converged), bool(ok)
+    units = unit + ("es" if unit.endswith("h") else "s")
     if converged:
-        message = f"converged after {n_done} {unit}s (change < tol={tol:g})"
+        message = f"converged after {n_done} {units} (change < tol={tol:g})"
     elif not ok:
         message = f"a non-finite iterate appeared in {unit} {n_done + 1}; returning the last finite model"
     else:
-        message = f"stopped after {n_done} {unit}s without meeting tol={tol:g}"
+        message = f"stopped after {n_done} {units} without meeting tol={tol:g}"
     result = EMResult(model=family.em_model(dispatch.to_backend(state, "cpu")),
                       log_likelihoods=np.asarray([float(ll)]), param_changes=np.asarray(changes[:n_done]),
                       n_iter=n_done, converged=converged, elapsed_time=time.perf_counter() - start,
                       message=message)
     if verbose >= 1:
-        print(f"{family.__name__} {unit}-wise EM: {message}, mean log-lik {float(ll):.6f}, "
+        print(f"{family.__name__} {unit} EM: {message}, mean log-lik {float(ll):.6f}, "
               f"{result.elapsed_time:.3f} s")
     return result
 
