@@ -198,3 +198,13 @@ GIG_SEED_FREE_SCALE = 0.1
 # Batches of at most this many eta -> theta problems run on one thread: below it the
 # parallel launch costs more than it saves.
 GIG_SERIAL_MAX_PROBLEMS = 16
+# GIG distribution function: Gauss-Legendre with GIG_CDF_NODES nodes over the window
+# where the log-density in u = log(y/s) stays within GIG_CDF_WINDOW_DROP of its value
+# at the end point (the part left out is below e^-40 ~ 4e-18 of it).  The window end is
+# found by GIG_CDF_BISECTIONS halvings of a bracket at most |u| + GIG_CDF_OVERFLOW_REACH
+# long (2^-60 of 2300 is below 1e-15); at that reach w cosh u >= 1e-300 e^800 / 2 > 1e47
+# exceeds any drop.
+GIG_CDF_WINDOW_DROP = 40.0
+GIG_CDF_NODES = 64
+GIG_CDF_BISECTIONS = 60
+GIG_CDF_OVERFLOW_REACH = 800.0

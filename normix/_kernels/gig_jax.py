@@ -3,7 +3,8 @@
 Same names, signatures, broadcasting and edge values as the numba twin, whose
 docstrings state the formulas.  The cores are in :mod:`normix._kernels.gig_core_jax`
 (moments and Fisher information) and :mod:`normix._kernels.gig_solve_jax` (the
-Newton solver of η → θ).  Everything is jit-able and vmappable.
+Newton solver of η → θ).  Everything is jit-able and vmappable; the kernels are
+compiled once per input shape, so repeated eager calls do not retrace.
 """
 import jax
 import jax.numpy as jnp
@@ -14,11 +15,13 @@ from normix._kernels.gig_solve_jax import solve_one
 __all__ = ["gig_moments", "gig_fisher", "gig_eta_to_theta"]
 
 
+@jax.jit
 def gig_moments(p, a, b):
     """(E log Y, E 1/Y, E Y) of GIG(p, a, b), broadcast over the inputs (see the numba twin)."""
     return first_order(p, a, b)[2:]
 
 
+@jax.jit
 def gig_fisher(p, a, b):
     """Fisher information of GIG(p, a, b), shape ``broadcast_shape + (3, 3)`` (see the numba twin)."""
     h11, h12, h13, h22, h23, h33 = first_and_second(p, a, b)[5:]
@@ -34,6 +37,8 @@ def gig_eta_to_theta(eta, theta0, maxiter, tol):
     eta = jnp.asarray(eta, dtype=jnp.float64)
     theta0 = jnp.broadcast_to(jnp.asarray(theta0, dtype=jnp.float64), eta.shape)
     batch = eta.shape[:-1]
-    solve = jax.vmap(solve_one, in_axes=(0, 0, None, None))
-    params, converged, n_iter = solve(eta.reshape(-1, 3), theta0.reshape(-1, 3), maxiter, tol)
+    params, converged, n_iter = _solve_rows(eta.reshape(-1, 3), theta0.reshape(-1, 3), maxiter, tol)
     return params.reshape(batch + (3,)), converged.reshape(batch), n_iter.reshape(batch)
+
+
+_solve_rows = jax.jit(jax.vmap(solve_one, in_axes=(0, 0, None, None)))
