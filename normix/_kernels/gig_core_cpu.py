@@ -12,14 +12,17 @@ First order (one Bessel evaluation, of order -v: R_{-v} = K_{v-1}/K_v directly):
     E log Y = log s + D_v,  E 1/Y = R_{-v}/s,  E Y = s R_{-v} + 2v/a   (= s R_v)
 No term cancels: E 1/Y uses K_{v-1}/K_v instead of R_v/s - 2v/b.
 
-Second order (three more evaluations, orders v, v + 1, 1 - v).  With the Turán
-quantity T_u = K_{u+2}K_u/K_{u+1}² - 1 (u >= -1; T_u = T_{-u-2} otherwise):
-    Var log Y = ∂²_v log K_v,   Cov(log Y, 1/Y) = E[1/Y] (D_{v-1} - D_v),
+Second order (two more evaluations, orders v and 1 - v).  With the Turán quantity
+T_u = K_{u+2}K_u/K_{u+1}² - 1 (u >= -1; T_u = T_{-u-2} otherwise):
+    Var log Y = ∂²_v log K_v,   Cov(log Y, 1/Y) = -E[1/Y] (D_v - D_{v-1}),
     Cov(log Y, Y) = E[Y] (D_{v+1} - D_v),
     Var 1/Y = E[1/Y]² T_{-v},   Var Y = E[Y]² T_v,   Cov(1/Y, Y) = -T_{v-1},
-from E[Y^k] = s^k K_{v+k}/K_v and ∂/∂v of the moments.  T_u = 1/R_u² + 2(u+1)/(w R_u) - 1
-is a sum of positive terms less 1; for large w, where it is O(1/w), it is taken from the
-Hankel expansion (DLMF 10.40.2) as expm1 of a second difference of log(K_v e^w sqrt(2w/π)).
+from E[Y^k] = s^k K_{v+k}/K_v and ∂/∂v of the moments.  D_{v+1} - D_v needs no third
+evaluation: differentiating K_{v+1} = K_{v-1} + (2v/w) K_v (DLMF 10.29.1) in v gives
+    D_{v+1} - D_v = (2 - w R_{-v} (D_v - D_{v-1})) / (w R_{-v} + 2v),
+where at most a factor 2 cancels.  T_u = 1/R_u² + 2(u+1)/(w R_u) - 1 is a sum of
+positive terms less 1; for large w, where it is O(1/w), it is taken from the Hankel
+expansion (DLMF 10.40.2) as expm1 of a second difference of log(K_v e^w sqrt(2w/π)).
 
 Limits.  b = 0 with v > 0 is Gamma(v, rate β = a/2), with E[Y^k] = Γ(v+k)/(Γ(v) β^k):
     ψ = log Γ(v) - v log β,  η = (ψ(v) - log β, β/(v-1), v/β),
@@ -122,17 +125,16 @@ def _regular_first(v, a, b):
 def _regular_second(v, w, e_inv, e_y, r_neg, d):
     """Fisher entries (h11, h12, h13, h22, h23, h33) in the frame v >= 0 (module docstring)."""
     d2 = log_kv_derivatives_scalar(v, w)[3]
-    d_up = log_kv_ratio_dv_scalar(v + 1.0, w)[2]
     _, r_down, d_down = log_kv_ratio_dv_scalar(1.0 - v, w)
+    gap_down = d + d_down
+    gap_up = (2.0 - w * r_neg * gap_down) / (w * r_neg + 2.0 * v)
     t_v = _turan(v, 1.0 / (r_neg + 2.0 * v / w), 1.0 / (w * r_neg + 2.0 * v), w)
     if v >= 1.0:
         t_inv = _turan(v - 2.0, r_down, r_down / w, w)
     else:
         t_inv = _turan(-v, 1.0 / r_neg, 1.0 / (w * r_neg), w)
     t_cross = _turan(v - 1.0, r_neg, r_neg / w, w)
-    h12 = e_inv * (-d_down - d)
-    h13 = e_y * (d_up - d)
-    return d2, h12, h13, e_inv * e_inv * t_inv, -t_cross, e_y * e_y * t_v
+    return d2, -e_inv * gap_down, e_y * gap_up, e_inv * e_inv * t_inv, -t_cross, e_y * e_y * t_v
 
 
 @scalar_core

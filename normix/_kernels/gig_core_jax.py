@@ -2,8 +2,8 @@
 
 The same formulas as the numba twin, whose module docstring derives them: the
 reduction to v = |p| >= 0 through 1/Y ~ GIG(-p, b, a), the first order from one
-Bessel evaluation of order -v, the second order from three more (orders v, v + 1,
-1 - v) and the Turán quantity T_u, and the Gamma limit b = 0.  Every function is
+Bessel evaluation of order -v, the second order from two more (orders v and 1 - v,
+with D_{v+1} - D_v from the differentiated recurrence) and the Turán quantity T_u, and the Gamma limit b = 0.  Every function is
 elementwise and branch-free: each regime runs on safe stand-in inputs where it is not
 selected, so that no NaN reaches values or gradients from a branch not taken.
 """
@@ -87,7 +87,7 @@ def _first(fr, log_k, r_neg, d_neg):
     return psi, psi_scale, jnp.where(flip, -e1, e1), jnp.where(flip, e3, e2), jnp.where(flip, e2, e3)
 
 
-def _second(fr, e2, e3, r_neg, d, d2, d_up, r_down, d_down):
+def _second(fr, e2, e3, r_neg, d, d2, r_down, d_down):
     """Fisher entries (h11, h12, h13, h22, h23, h33) from the first order and the Bessel quantities of orders v, v ± 1."""
     regular, flip = fr["regular"], fr["flip"]
     v, w = fr["v_r"], fr["w"]
@@ -103,7 +103,9 @@ def _second(fr, e2, e3, r_neg, d, d2, d_up, r_down, d_down):
         jnp.stack([1.0 / (w * r_neg + 2.0 * v), r_inv_over_w, r_neg / w]),
         jnp.stack([w, w, w]),
     )
-    regular_out = (d2, e_inv * (-d_down - d), e_y * (d_up - d), e_inv * e_inv * t_inv, -t_cross, e_y * e_y * t_v)
+    gap_down = d + d_down
+    gap_up = (2.0 - w * r_neg * gap_down) / (w * r_neg + 2.0 * v)
+    regular_out = (d2, -e_inv * gap_down, e_y * gap_up, e_inv * e_inv * t_inv, -t_cross, e_y * e_y * t_v)
     gamma = fr["gamma"]
     v_g = jnp.where(gamma, fr["v"], 3.0)
     beta = 0.5 * jnp.where(gamma, fr["a"], 1.0)
@@ -140,14 +142,14 @@ def first_order(p, a, b):
 def first_and_second(p, a, b):
     """``first_order(p, a, b) + (h11, h12, h13, h22, h23, h33)``: both orders from two Bessel calls.
 
-    The orders -v, v + 1 and 1 - v share one stacked call of ``log_kv_ratio_dv`` and
-    ∂²/∂v² comes from ``log_kv_derivatives`` at v, so that a traced program holds only
-    two copies of the Bessel quadrature.
+    The orders -v and 1 - v share one stacked call of ``log_kv_ratio_dv`` and ∂²/∂v²
+    comes from ``log_kv_derivatives`` at v, so that a traced program holds only two
+    copies of the Bessel quadrature.
     """
     fr = _frame(p, a, b)
     v, w = fr["v_r"], fr["w"]
-    log_k, ratio, dv = log_kv_ratio_dv(jnp.stack([-v, v + 1.0, 1.0 - v]), jnp.stack([w, w, w]))
+    log_k, ratio, dv = log_kv_ratio_dv(jnp.stack([-v, 1.0 - v]), jnp.stack([w, w]))
     d2 = log_kv_derivatives(v, w)[3]
     first = _first(fr, log_k[0], ratio[0], dv[0])
-    second = _second(fr, first[3], first[4], ratio[0], -dv[0], d2, dv[1], ratio[2], dv[2])
+    second = _second(fr, first[3], first[4], ratio[0], -dv[0], d2, ratio[1], dv[1])
     return first + second

@@ -14,9 +14,13 @@ Domain.  η is valid when it is finite with E[1/Y] E[Y] > 1 and
 -log E[1/Y] < E log Y < log E[Y] (Jensen); in the rescaled form m > 1 and
 |η̃₁| < log m.  Otherwise the result is NaN, not converged, 0 steps.
 
-Seeds (no warm start): InverseGaussian (p = -1/2, moments E Z, E 1/Z matched), Gamma
-(shape from ψ(α) - log α = η̃₁ - log m, b̃ free) and InverseGamma (the mirror image);
-the one with the lowest f starts Newton.
+Seeds (no warm start).  The InverseGaussian law with the same E Z and E 1/Z
+(p = -1/2, ã = λ/m², b̃ = λ, λ = m/(m² - 1)), and, for η̃₁ >= 0, the Gamma law with the
+same E log Z and E Z (ψ(α) - log α = η̃₁ - log m, ã = 2α/m) completed by the b̃ that
+corrects its E 1/Z to first order, b̃ = 2 (E₀[1/Z] - m) / Var₀(1/Z) (moments of the
+Gamma law; GIG_SEED_FREE_SCALE λ when they do not exist or the correction is not
+positive); for η̃₁ < 0 the mirror image, an InverseGamma seed (Z ↦ 1/Z swaps ã and b̃
+and flips p and η̃₁).  The one with the lower f starts Newton.
 
 Newton.  Direction -H⁻¹∇f by Cholesky of the unit-diagonal scaled H (a Levenberg
 ridge when H is singular to working precision).  The path keeps ã, b̃ > 0 by
@@ -24,8 +28,9 @@ clipping each at a fraction of its distance to 0, so the other coordinates still
 their full step.  A step is accepted on Armijo decrease, or when it lowers the
 residual while f stays within its rounding.  Convergence: the residual
 max(|g₁|, |g₂|/m, |g₃|/m) <= tol, g = η(θ) - η̃ (absolute in E log Y, relative in E 1/Y
-and E Y); one more Newton step, with the Hessian of the previous point, then polishes
-the point if it lowers the residual (it is not counted in the steps reported).
+and E Y); up to GIG_POLISH_STEPS more steps, with the Hessian of the last Newton step,
+then polish the point as long as each lowers the residual (they are not counted in the
+steps reported).
 
 Accuracy.  The parameters are as accurate as η determines them: the relative error
 is about κ·u, with u the rounding of η (~1e-15) and κ the condition number of the
@@ -43,6 +48,7 @@ from normix._kernels._constants import (
     GIG_NEWTON_MAX_HALVINGS,
     GIG_NEWTON_MIN_PIVOT,
     GIG_NEWTON_RIDGE,
+    GIG_POLISH_STEPS,
     GIG_SEED_FREE_SCALE,
 )
 from normix._kernels._numba import scalar_core
@@ -105,21 +111,27 @@ def _newton_direction(h11, h12, h13, h22, h23, h33, g1, g2, g3):
 
 @scalar_core
 def _seed(l, m, q):
-    """Best of the InverseGaussian, Gamma and InverseGamma seeds (p, ã, b̃) by the dual objective; q = m² - 1."""
+    """(p, ã, b̃, objective tuple): the better of the InverseGaussian seed and the Gamma (l >= 0) or
+    InverseGamma (l < 0) seed by the dual objective; q = m² - 1 (module docstring)."""
     lam = m / q
     best_p, best_a, best_b = -0.5, lam / (m * m), lam
-    f_best = _objective(best_p, best_a, best_b, l, m)[0]
-    alpha = digamma_inv_scalar(l - math.log(m))
-    cand_p, cand_a, cand_b = alpha, 2.0 * alpha / m, GIG_SEED_FREE_SCALE * lam
-    f = _objective(cand_p, cand_a, cand_b, l, m)[0]
-    if f < f_best:
-        best_p, best_a, best_b, f_best = cand_p, cand_a, cand_b, f
-    alpha = digamma_inv_scalar(-l - math.log(m))
-    cand_p, cand_a, cand_b = -alpha, GIG_SEED_FREE_SCALE * lam / (m * m), 2.0 * alpha / m
-    f = _objective(cand_p, cand_a, cand_b, l, m)[0]
-    if f < f_best:
-        best_p, best_a, best_b = cand_p, cand_a, cand_b
-    return best_p, best_a, best_b
+    best = _objective(best_p, best_a, best_b, l, m)
+    alpha = digamma_inv_scalar(abs(l) - math.log(m))
+    scale = 2.0 * alpha / m
+    free = GIG_SEED_FREE_SCALE * lam
+    if alpha > 2.0:
+        beta = 0.5 * scale
+        excess = beta / (alpha - 1.0) - m
+        if excess > 0.0:
+            free = 2.0 * excess * (alpha - 1.0) ** 2 * (alpha - 2.0) / (beta * beta)
+    if l >= 0.0:
+        cand_p, cand_a, cand_b = alpha, scale, free
+    else:
+        cand_p, cand_a, cand_b = -alpha, free, scale
+    cand = _objective(cand_p, cand_a, cand_b, l, m)
+    if cand[0] < best[0]:
+        best_p, best_a, best_b, best = cand_p, cand_a, cand_b, cand
+    return best_p, best_a, best_b, best
 
 
 @scalar_core
@@ -137,16 +149,18 @@ def solve_scalar(e1, e2, e3, p0, a0, b0, maxiter, tol):
         return nan, nan, nan, False, 0
     if math.isfinite(p0) and 0.0 < a0 < math.inf and 0.0 < b0 < math.inf:
         p, at, bt = p0, a0 / s, b0 * s
+        start = _objective(p, at, bt, l, m)
     else:
-        p, at, bt = _seed(l, m, q)
-    f, g1, g2, g3, noise, f_e2, f_e3, r_neg, d, w = _objective(p, at, bt, l, m)
+        p, at, bt, start = _seed(l, m, q)
+    f, g1, g2, g3, noise, f_e2, f_e3, r_neg, d, w = start
     res = _residual(g1, g2, g3, m)
     it = 0
     polishing = False
+    polished = 0
     h11 = h12 = h13 = h22 = h23 = h33 = nan
     while it < maxiter and math.isfinite(f):
         if res <= tol:
-            if polishing:
+            if polished >= GIG_POLISH_STEPS:
                 break
             polishing = True
         if not (polishing and it > 0):
@@ -174,6 +188,8 @@ def solve_scalar(e1, e2, e3, p0, a0, b0, maxiter, tol):
         p, at, bt = pt, att, btt
         f, g1, g2, g3, noise, f_e2, f_e3, r_neg, d, w = trial
         res = res_t
-        if not polishing:
+        if polishing:
+            polished += 1
+        else:
             it += 1
     return p, at * s, bt / s, res <= tol, it

@@ -20,6 +20,7 @@ from normix._kernels._constants import (
     GIG_NEWTON_MAX_HALVINGS,
     GIG_NEWTON_MIN_PIVOT,
     GIG_NEWTON_RIDGE,
+    GIG_POLISH_STEPS,
     GIG_SEED_FREE_SCALE,
 )
 from normix._kernels.digamma_jax import digamma_inv
@@ -68,17 +69,23 @@ def _newton_direction(h, g):
 
 
 def _seed(l, m, q):
-    """Best of the InverseGaussian, Gamma and InverseGamma seeds (p, ã, b̃), evaluated in one stacked call."""
+    """The better of the InverseGaussian and the Gamma / InverseGamma seeds (p, ã, b̃), in one stacked call."""
     lam = m / q
-    alpha_g = digamma_inv(l - jnp.log(m))
-    alpha_i = digamma_inv(-l - jnp.log(m))
-    p = jnp.stack([-0.5, alpha_g, -alpha_i])
-    at = jnp.stack([lam / (m * m), 2.0 * alpha_g / m, GIG_SEED_FREE_SCALE * lam / (m * m)])
-    bt = jnp.stack([lam, GIG_SEED_FREE_SCALE * lam, 2.0 * alpha_i / m])
+    alpha = digamma_inv(jnp.abs(l) - jnp.log(m))
+    scale = 2.0 * alpha / m
+    beta = 0.5 * scale
+    above2 = alpha > 2.0
+    alpha1 = jnp.where(above2, alpha - 1.0, 1.0)
+    excess = beta / alpha1 - m
+    corrected = above2 & (excess > 0.0)
+    free = jnp.where(corrected, 2.0 * excess * alpha1**2 * (alpha - 2.0) / (beta * beta), GIG_SEED_FREE_SCALE * lam)
+    gamma_like = l >= 0.0
+    p = jnp.stack([-0.5, jnp.where(gamma_like, alpha, -alpha)])
+    at = jnp.stack([lam / (m * m), jnp.where(gamma_like, scale, free)])
+    bt = jnp.stack([lam, jnp.where(gamma_like, free, scale)])
     psi, psi_scale = first_order(p, at, bt)[:2]
     f = _objective(psi, psi_scale, p, at, bt, l, m)[0]
     best = jnp.where(f[1] < f[0], 1, 0)
-    best = jnp.where(f[2] < jnp.minimum(f[0], f[1]), 2, best)
     return p[best], at[best], bt[best]
 
 
@@ -105,12 +112,14 @@ def solve_one(eta, theta0, maxiter, tol):
     zero = jnp.zeros_like(m)
     nan6 = (jnp.full_like(m, jnp.nan),) * 6
     # point, f, noise, g, res, h (the Hessian behind the direction), direction, slope, step,
-    # trials left, steps taken, polishing, first pass (the start is evaluated and taken), done
+    # trials left, steps taken, polishing, polishing steps taken, first pass (the start is
+    # evaluated and taken), done
     state = (start, zero, zero, (zero,) * 3, zero, nan6, (zero,) * 3, zero, zero,
-             jnp.ones((), jnp.int64), jnp.zeros((), jnp.int64), jnp.array(False), jnp.array(True), ~valid)
+             jnp.ones((), jnp.int64), jnp.zeros((), jnp.int64), jnp.array(False), jnp.zeros((), jnp.int64),
+             jnp.array(True), ~valid)
 
     def body(state):
-        point, f, noise, g, res, h, direction, slope, step, trials, it, polishing, first, _ = state
+        point, f, noise, g, res, h, direction, slope, step, trials, it, polishing, polished, first, _ = state
         p, at, bt = point
         d1, d2, d3 = direction
         trial = (p + step * d1,
@@ -124,10 +133,11 @@ def solve_one(eta, theta0, maxiter, tol):
             ~polishing & (f_t <= f + BREGMAN_ARMIJO * step * slope))
         # Rejected: halve the step, stop when the trials are spent.
         rejected = (point, f, noise, g, res, h, direction, slope, 0.5 * step, trials - 1, it, polishing,
-                    first, trials <= 1)
+                    polished, first, trials <= 1)
         # Accepted: move, then take the decisions of the top of a Newton iteration.
         it_new = jnp.where(first | polishing, it, it + 1)
-        stop = ~(it_new < maxiter) | ~jnp.isfinite(f_t) | ((res_t <= tol) & polishing)
+        polished_new = jnp.where(polishing & ~first, polished + 1, polished)
+        stop = ~(it_new < maxiter) | ~jnp.isfinite(f_t) | ((res_t <= tol) & (polished_new >= GIG_POLISH_STEPS))
         polishing_new = polishing | (res_t <= tol)
         h_new = tuple(out[5:])
         h_dir = tuple(jnp.where(polishing_new & (it_new > 0), x, y) for x, y in zip(h, h_new))
@@ -136,7 +146,7 @@ def solve_one(eta, theta0, maxiter, tol):
         stop = stop | ~(slope_new < 0.0)
         trials_new = jnp.where(polishing_new, 1, GIG_NEWTON_MAX_HALVINGS)
         moved = (trial, f_t, noise_t, g_t, res_t, h_dir, dir_new, slope_new, jnp.ones_like(step),
-                 trials_new.astype(jnp.int64), it_new, polishing_new, jnp.array(False), stop)
+                 trials_new.astype(jnp.int64), it_new, polishing_new, polished_new, jnp.array(False), stop)
         return jax.tree_util.tree_map(lambda x, y: jnp.where(accepted, x, y), moved, rejected)
 
     final = jax.lax.while_loop(lambda state: ~state[-1], body, state)
