@@ -202,8 +202,8 @@ class GeneralizedInverseGaussian(ExponentialFamily):
             The final iterate.  Convergence is reported by ``verbose``; the kernel
             ``gig_eta_to_theta`` returns the flag itself.  The parameters are as accurate
             as η determines them: about 1e-15 times the condition number of the map,
-            which grows like (ab)^(3/2) for large ab and like p²/(ab) for small ab and
-            |p| > 1 (see :mod:`normix._kernels.gig_solve_cpu`).
+            which grows like (ab)^(3/2) for large ab and like 1/(ab) for small ab and
+            |p| > 1, steeply in |p| (see :mod:`normix._kernels.gig_solve_cpu`).
         """
         dispatch.validate_backend(backend)
         if method not in METHODS:
