@@ -7,10 +7,10 @@ Layers (a module may import only from its own layer or below):
      ``*_jax`` never imports numba)
 * 2  ``normix._kernels.dispatch`` and the modules built on it that still hold no
      distribution (``normix._kernels.log_bessel``, ``normix._bregman``, ``normix._em``,
-     ``normix._validation``)
+     ``normix._validation``, ``normix._serialization``)
 * 3  ``normix.exponential_family``, ``normix.distributions``, ``normix.mixtures``
 * 4  public facades and user tools: ``normix``, ``normix.fitting``, ``normix.utils``,
-     ``normix.divergences``, the command line and I/O
+     ``normix.divergences``, ``normix.selection``, the command line and I/O
 
 Imports inside functions count too: a lazy import upward is still an upward import.
 """
@@ -29,6 +29,7 @@ LAYER_PREFIXES = [
     ("normix._bregman", 2),
     ("normix._em", 2),
     ("normix._validation", 2),
+    ("normix._serialization", 2),
     ("normix.exponential_family", 3),
     ("normix.distributions", 3),
     ("normix.mixtures", 3),
@@ -36,6 +37,7 @@ LAYER_PREFIXES = [
     ("normix.utils", 4),
     ("normix.divergences", 4),
     ("normix.io", 4),
+    ("normix.selection", 4),
     ("normix.cli", 4),
     ("normix.__main__", 4),
     ("normix", 4),
