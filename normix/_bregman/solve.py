@@ -295,13 +295,12 @@ def solve_bregman_multistart(f, eta, theta0_batch, *, backend="jax", method="lbf
     objective when none converged; its ``converged`` is then False).  Starts run
     under ``jax.vmap`` for ``('jax', 'newton')`` and one after another otherwise.
     ``num_steps`` and ``elapsed_time`` of the result are totals over all starts.
+    The other parameters are those of :func:`solve_bregman`.
 
     Parameters
     ----------
     theta0_batch : array, shape (m, k)
         Starting points, one per row.
-
-    Other parameters are those of :func:`solve_bregman`.
     """
     implementation = _select(backend, method)
     batch_shape = tuple(np.shape(theta0_batch))

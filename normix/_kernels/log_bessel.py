@@ -62,7 +62,7 @@ def log_kv(v, z, backend="jax"):
     v : float or array_like
         Order, any real number (K_{-v} = K_v, DLMF 10.27.3).
     z : float or array_like
-        Argument, z > 0.  Accurate for |v| <= 500 and 1e-300 <= z <= 1e300.
+        Argument, z > 0.  Accurate for ``|v| <= 500`` and 1e-300 <= z <= 1e300.
     backend : {'jax', 'cpu'}
         ``'jax'``: pure JAX, jit-able, vmappable and differentiable in both ``v``
         and ``z`` with exact first derivatives and an exact ∂²/∂v².

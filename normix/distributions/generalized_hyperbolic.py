@@ -1,7 +1,7 @@
 """Generalized Hyperbolic (GH): the normal variance-mean mixture with a GIG subordinator.
 
 X | Y = y ~ N(μ + γy, Σy),  Y ~ GIG(p, a, b) (density ∝ y^(p-1) exp(-(a y + b/y)/2)).
-With Q(x) = (x - μ)ᵀΛ(x - μ), A = γᵀΛγ, Λ = Σ⁻¹, the marginal density is
+With Q(x) = (x - μ)ᵀΛ(x - μ), A = γᵀΛγ, Λ = Σ⁻¹, the marginal density is::
 
     f(x) = (a/b)^(p/2) / ((2π)^(d/2) |Σ|^(1/2) K_p(√(ab)))
            · ((b + Q)/(a + A))^((p - d/2)/2) K_{p-d/2}(√((a + A)(b + Q))) exp((x - μ)ᵀΛγ)
@@ -11,7 +11,7 @@ a = 0 (p < 0) are the Variance Gamma and Normal-Inverse Gamma laws and are accep
 here, so that every special case has an exact GH form; NIG is p = -1/2.
 
 The family is not identified in scale: (μ, γ/c, Σ/c, cY) has the same law for every
-c > 0, hence ``regularization='det_sigma_one'`` (|Σ| = 1) by default in :meth:`fit`.
+c > 0, hence ``regularization='det_sigma_one'`` (``|Σ| = 1``) by default in :meth:`fit`.
 
 EM updates the subordinator by solving the GIG moment equations
 (E[log Y], E[1/Y], E[Y]) = (s1, s2, s3): the batched ``gig_eta_to_theta`` Newton kernel
@@ -236,6 +236,6 @@ class GeneralizedHyperbolic(NormalMixture):
 
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="det_sigma_one", e_step_backend="cpu",
             m_step_backend="cpu", m_step_method="newton"):
-        """Batch EM from this model (see ``NormalMixture.fit``); |Σ| = 1 regularisation and CPU kernels by default."""
+        """Batch EM from this model (see ``NormalMixture.fit``); det Σ = 1 regularisation and CPU kernels by default."""
         return self._batch_em(X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
                               m_step_method)

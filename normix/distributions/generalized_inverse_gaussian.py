@@ -152,7 +152,7 @@ class GeneralizedInverseGaussian(ExponentialFamily):
     def cdf(self, x):
         """F(x) = P(X <= x) by Gauss-Legendre quadrature of the density in log x (``gig_cdf`` kernel).
 
-        Accurate to about eps (1 + √(ab) + |p log x|) relative in the lower tail (however
+        Accurate to about eps (1 + √(ab) + ``|p log x|``) relative in the lower tail (however
         small F is) and absolutely near 1; 0 for x <= 0, 1 at x = +inf.
         """
         return dispatch.kernels("jax").gig_cdf(self.p, self.a, self.b, x)
@@ -185,7 +185,7 @@ class GeneralizedInverseGaussian(ExponentialFamily):
         maxiter : int
             Iteration budget of the solver.
         tol : float
-            ``'newton'``: |E log X(θ) − η₁| and the relative errors of E 1/X and E X
+            ``'newton'``: ``|E log X(θ) − η₁|`` and the relative errors of E 1/X and E X
             below ``tol``.  ``'lbfgs'``, ``'bfgs'``: the criterion of
             :func:`normix.fitting.solvers.solve_bregman` on the rescaled problem.
         backend : {'jax', 'cpu'}
@@ -203,7 +203,7 @@ class GeneralizedInverseGaussian(ExponentialFamily):
             ``gig_eta_to_theta`` returns the flag itself.  The parameters are as accurate
             as η determines them: about 1e-15 times the condition number of the map,
             which grows like (ab)^(3/2) for large ab and like 1/(ab) for small ab and
-            |p| > 1, steeply in |p| (see :mod:`normix._kernels.gig_solve_cpu`).
+            ``|p| > 1``, steeply in ``|p|`` (see :mod:`normix._kernels.gig_solve_cpu`).
         """
         dispatch.validate_backend(backend)
         if method not in METHODS:

@@ -1,6 +1,6 @@
 """Multivariate normal distribution, stored by the Cholesky factor of its covariance.
 
-f(x) = (2π)^(−d/2) |Σ|^(−1/2) exp(−½ (x − μ)ᵀ Σ⁻¹ (x − μ)),  Σ = L Lᵀ.
+f(x) = (2π)^(−d/2) ``|Σ|^(−1/2)`` exp(−½ (x − μ)ᵀ Σ⁻¹ (x − μ)),  Σ = L Lᵀ.
 
 As an exponential family, t(x) = [x, vec(x xᵀ)], θ = [Σ⁻¹μ, −½ vec(Σ⁻¹)] and
 ψ(θ) = ½ μᵀΣ⁻¹μ + ½ log|Σ| + (d/2) log 2π; the class evaluates the density through

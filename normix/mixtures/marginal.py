@@ -13,8 +13,8 @@ EM (the protocol of :mod:`normix._em.protocol`) works on a state of plain arrays
   s5 = mean x E[1/Y|x], S6 = mean x xᵀ E[1/Y|x] and the mean log-likelihood;
 * M-step: ``normal_m_step`` gives (μ, γ, L_Σ) in closed form, and the family's
   subordinator update solves its moment equations in (s1, s2, s3);
-* ``det_sigma_one`` regularisation: with s = |Σ|^(1/d), (μ, γ/s, Σ/s, sY) has the same
-  marginal law, and |Σ/s| = 1 (the GH family is not identified in scale otherwise).
+* ``det_sigma_one`` regularisation: with s = ``|Σ|^(1/d)``, (μ, γ/s, Σ/s, sY) has the same
+  marginal law, and ``|Σ/s| = 1`` (the GH family is not identified in scale otherwise).
 
 The same code serves both backends: kernels come from ``dispatch.kernels(backend)`` and
 arrays from ``dispatch.array_namespace(backend)``, so the CPU path is numpy and numba
@@ -208,7 +208,7 @@ class NormalMixture(eqx.Module):
         return cls.em_model(new)
 
     def regularize_det_sigma_one(self):
-        """The same law with |Σ| = 1: Σ → Σ/s, γ → γ/s, Y → sY, where s = |Σ|^(1/d)."""
+        """The same law with ``|Σ| = 1``: Σ → Σ/s, γ → γ/s, Y → sY, where s = ``|Σ|^(1/d)``."""
         cls = type(self)
         return cls.em_model(cls.em_regularize(cls.em_state(self, "jax"), "det_sigma_one", "jax"))
 
@@ -296,7 +296,7 @@ class NormalMixture(eqx.Module):
 
     @classmethod
     def em_regularize(cls, state, regularization, backend):
-        """``'none'``: the state; ``'det_sigma_one'``: the same law rescaled to |Σ| = 1."""
+        """``'none'``: the state; ``'det_sigma_one'``: the same law rescaled to ``|Σ| = 1``."""
         if regularization == "none":
             return state
         if regularization != "det_sigma_one":
