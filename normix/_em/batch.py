@@ -177,7 +177,15 @@ class BatchEMFitter:
         self.m_step_method = m_step_method
 
     def fit(self, model, X):
-        """Run batch EM from ``model`` on the rows of ``X`` (shape (n, d)); returns an :class:`EMResult`."""
+        """Run batch EM from ``model`` on the rows of ``X`` (shape (n, d)); returns an :class:`EMResult`.
+
+        ``X`` may also be a dask array or a JAX array sharded by rows over several devices
+        (see :mod:`normix._em.placement`).
+        """
+        from normix._em.placement import fit_distributed, is_distributed
+
+        if is_distributed(X):
+            return fit_distributed(self, model, X)
         family = type(model)
         X = family.em_validate_data(X, model)
         start = time.perf_counter()

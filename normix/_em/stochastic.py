@@ -216,7 +216,15 @@ class MiniBatchEMFitter:
         self.m_step_method = m_step_method
 
     def fit(self, model, X, *, key):
-        """Mini-batch EM from ``model`` on the rows of ``X``; ``key`` is a JAX PRNG key. Returns an EMResult."""
+        """Mini-batch EM from ``model`` on the rows of ``X``; ``key`` is a JAX PRNG key. Returns an EMResult.
+
+        ``X`` may also be a JAX array sharded by rows over several devices (see
+        :mod:`normix._em.placement`).
+        """
+        from normix._em.placement import fit_distributed_minibatch, is_distributed
+
+        if is_distributed(X):
+            return fit_distributed_minibatch(self, model, X, key)
         family = type(model)
         X = jnp.asarray(family.em_validate_data(X, model))
         batch_size = min(self.batch_size, X.shape[0])
