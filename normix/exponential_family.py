@@ -44,6 +44,7 @@ import numpy as np
 
 from normix._bregman import bregman_objective, solve_bregman
 from normix._kernels.dispatch import validate_backend
+from normix._serialization import save_model
 from normix._validation import check_data, check_vector, is_traced
 
 
@@ -305,6 +306,10 @@ class ExponentialFamily(eqx.Module):
     def default_init(cls, X):
         """Moment-based start: :meth:`from_expectation` of η̂ = mean of t(xᵢ) (the MLE for closed-form inverses)."""
         return cls.from_expectation(cls._mean_sufficient_statistics(X))
+
+    def save(self, path):
+        """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
+        save_model(self, path)
 
 
 @functools.lru_cache(maxsize=256)
