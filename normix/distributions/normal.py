@@ -14,6 +14,7 @@ from jax.scipy.linalg import solve_triangular
 import equinox as eqx
 
 from normix._kernels._constants import HALF_LOG_2PI
+from normix._serialization import save_model
 from normix._validation import check_lower_cholesky, check_shape, check_vector, cholesky_factor
 
 
@@ -64,3 +65,7 @@ class MultivariateNormal(eqx.Module):
         """Draws of shape ``(*shape, d)``: μ + L ε with ε ~ N(0, I) from ``jax.random.normal(key)``."""
         eps = jax.random.normal(key, tuple(shape) + (self.dim,), dtype=jnp.float64)
         return self.mu + eps @ self.L_Sigma.T
+
+    def save(self, path):
+        """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
+        save_model(self, path)
