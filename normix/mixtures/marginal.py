@@ -30,6 +30,7 @@ import numpy as np
 from normix._em.batch import M_STEP_METHODS, BatchEMFitter
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
+from normix._serialization import save_model
 from normix._validation import check_data, check_vector, is_traced
 from normix.mixtures._compiled import compiled, compiled_kernel
 from normix.mixtures.joint import JointNormalMixture
@@ -211,6 +212,10 @@ class NormalMixture(eqx.Module):
         """The same law with ``|Σ| = 1``: Σ → Σ/s, γ → γ/s, Y → sY, where s = ``|Σ|^(1/d)``."""
         cls = type(self)
         return cls.em_model(cls.em_regularize(cls.em_state(self, "jax"), "det_sigma_one", "jax"))
+
+    def save(self, path):
+        """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
+        save_model(self, path)
 
     # ------------------------------------------------------------------- fitting
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
