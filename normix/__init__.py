@@ -35,6 +35,7 @@ _PUBLIC = {
     "BatchEMFitter": "normix.fitting.em",
     "OnlineEMFitter": "normix.fitting.em",
     "MiniBatchEMFitter": "normix.fitting.em",
+    "load": "normix.io",
 }
 
 __all__ = sorted(_PUBLIC)
