@@ -130,10 +130,10 @@ def _sweep(a, hr, s, h, p, e_inv, q, one_minus_q, steps, count, half_first, mome
                 ssq += gq * s
                 ss2 += c * s * s
             one_minus_q += q * one_minus_q_step
-        if side == 1:
+        if side >= 1:
             ap += g * (1.0 + p)
             am += gq * e_inv
-        elif side == -1:
+        if side == -1 or side == 2:
             bp += g * e_inv
             bm += gq * (1.0 + p)
         s += h
@@ -150,12 +150,12 @@ def _quadrature(a, z, moments, side):
     Returns (log K_a, S0, Sq, Su, Ssq, Ssu, Ss2, up, down, t_m) with S0 = Σ g(1+q)/2,
     Su = Σ g(1-q)/2, Ssu = Σ g(1-q)s/2 (when ``moments`` >= 1, enough for ∂/∂a),
     Sq = Σ g q, Ssq = Σ g q s, Ss2 = Σ g(1+q)s²/2 (``moments`` >= 2), up = K_(a+1)/K_a (``side`` = 1),
-    down = K_(a-1)/K_a (``side`` = -1).  1 - q has its own recurrence, so tanh(at)
+    down = K_(a-1)/K_a (``side`` = -1), both (``side`` = 2).  1 - q has its own recurrence, so tanh(at)
     keeps full relative accuracy when at is tiny.  The nodes are swept outward
     from the one nearest the peak (see :func:`_sweep`); the backward steps are the
     reciprocals of the forward ones.
     """
-    t_lo, h, n, tm, r = _grid(a, z, side == -1)
+    t_lo, h, n, tm, r = _grid(a, z, side == -1 or side == 2)
     hr = 0.5 * z * (z / (r + a))
     s_lo = t_lo - tm
     j0 = min(max(int(round(-s_lo / h)), 0), n)
@@ -276,6 +276,27 @@ def log_kv_ratio_dv_scalar(v, z):
         log_k, s0, _, su, _, ssu, _, up, down, tm = _quadrature(a, z, 1, side)
         d1 = (tm * su + ssu) / s0
     return log_k, up if v >= 0.0 else down, _odd(d1, v)
+
+
+@scalar_core
+def log_kv_all_scalar(v, z):
+    """(log K_v, K_(v+1)/K_v, K_(v-1)/K_v, ∂_v log K_v, ∂²_v log K_v) for one (v, z), from one evaluation.
+
+    One quadrature (or series) pass at order |v| on the window that also holds K_(|v|-1):
+    the node sums of both ratios and of both order derivatives share every node.
+    """
+    if _is_edge(v, z):
+        log_k, _, d1, d2 = log_kv_derivatives_scalar(v, z)
+        return log_k, _ratio_edge(v, z), 1.0 / _ratio_edge(v - 1.0, z), d1, d2
+    a = abs(v)
+    if _use_series(a, z):
+        log_k, d1, d2, up, down = temme(a, z)
+    else:
+        log_k, s0, sq, su, ssq, ssu, ss2, up, down, tm = _quadrature(a, z, 2, 2)
+        d1, d2 = _first_two(s0, sq, su, ssq, ssu, ss2, tm)
+    if v < 0.0:
+        up, down = down, up
+    return log_k, up, down, _odd(d1, v), d2
 
 
 @scalar_core

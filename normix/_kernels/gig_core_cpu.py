@@ -44,7 +44,7 @@ from normix._kernels._constants import (
     LOG_2,
 )
 from normix._kernels._numba import scalar_core
-from normix._kernels.bessel_cpu import log_kv_derivatives_scalar, log_kv_ratio_dv_scalar
+from normix._kernels.bessel_cpu import log_kv_all_scalar, log_kv_ratio_dv_scalar
 from normix._kernels.digamma_cpu import digamma_scalar, trigamma_scalar
 
 
@@ -108,23 +108,30 @@ def _gamma_second(v, a):
 
 
 @scalar_core
-def _regular_first(v, a, b):
-    """(ψ, scale of ψ's terms, E log Y, E 1/Y, E Y, R_{-v}, D_v, w) in the frame v >= 0, a, b > 0."""
+def _regular_first(v, a, b, with_d2):
+    """(ψ, scale of ψ's terms, E log Y, E 1/Y, E Y, R_{-v}, D_v, ∂²_v log K_v, w) in the frame v >= 0, a, b > 0.
+
+    ∂²_v log K_v (NaN unless ``with_d2``) comes from the same Bessel evaluation as the rest.
+    """
     sa = math.sqrt(a)
     sb = math.sqrt(b)
     w = sa * sb
     s = sb / sa
-    log_k, r_neg, d_neg = log_kv_ratio_dv_scalar(-v, w)
+    if with_d2:
+        log_k, _, r_neg, d, d2 = log_kv_all_scalar(v, w)
+    else:
+        log_k, r_neg, d_neg = log_kv_ratio_dv_scalar(-v, w)
+        d = -d_neg
+        d2 = math.nan
     log_s = math.log(sb) - math.log(sa)
     psi = LOG_2 + log_k + v * log_s
     psi_scale = LOG_2 + abs(log_k) + abs(v * log_s)
-    return psi, psi_scale, log_s - d_neg, r_neg / s, s * r_neg + 2.0 * v / a, r_neg, -d_neg, w
+    return psi, psi_scale, log_s + d, r_neg / s, s * r_neg + 2.0 * v / a, r_neg, d, d2, w
 
 
 @scalar_core
-def _regular_second(v, w, e_inv, e_y, r_neg, d):
+def _regular_second(v, w, e_inv, e_y, r_neg, d, d2):
     """Fisher entries (h11, h12, h13, h22, h23, h33) in the frame v >= 0 (module docstring)."""
-    d2 = log_kv_derivatives_scalar(v, w)[3]
     _, r_down, d_down = log_kv_ratio_dv_scalar(1.0 - v, w)
     gap_down = d + d_down
     gap_up = (2.0 - w * r_neg * gap_down) / (w * r_neg + 2.0 * v)
@@ -152,23 +159,39 @@ def _unflip_fisher(flip, h11, h12, h13, h22, h23, h33):
 
 
 @scalar_core
+def _first_order(p, a, b, with_d2):
+    v, a, b, flip, kind = _frame(p, a, b)
+    nan = math.nan
+    if kind == 2:
+        return nan, nan, nan, nan, nan, nan, nan, nan, nan
+    if kind == 1:
+        psi, psi_scale, e1, e2, e3 = _gamma_first(v, a)
+        r_neg, d, d2, w = nan, nan, nan, 0.0
+    else:
+        psi, psi_scale, e1, e2, e3, r_neg, d, d2, w = _regular_first(v, a, b, with_d2)
+    e1, e2, e3 = _unflip_eta(flip, e1, e2, e3)
+    return psi, psi_scale, e1, e2, e3, r_neg, d, d2, w
+
+
+@scalar_core
 def first_order_scalar(p, a, b):
     """(ψ, scale of ψ's terms, E log Y, E 1/Y, E Y, R_{-v}, D_v, w) of GIG(p, a, b).
 
     The scale (sum of the absolute values of the terms of ψ) bounds the rounding of ψ;
     the last three entries are quantities of the frame v = |p| that the second order reuses.
     """
-    v, a, b, flip, kind = _frame(p, a, b)
-    nan = math.nan
-    if kind == 2:
-        return nan, nan, nan, nan, nan, nan, nan, nan
-    if kind == 1:
-        psi, psi_scale, e1, e2, e3 = _gamma_first(v, a)
-        r_neg, d, w = nan, nan, 0.0
-    else:
-        psi, psi_scale, e1, e2, e3, r_neg, d, w = _regular_first(v, a, b)
-    e1, e2, e3 = _unflip_eta(flip, e1, e2, e3)
+    psi, psi_scale, e1, e2, e3, r_neg, d, _, w = _first_order(p, a, b, False)
     return psi, psi_scale, e1, e2, e3, r_neg, d, w
+
+
+@scalar_core
+def first_order_full_scalar(p, a, b):
+    """:func:`first_order_scalar` with ∂²_v log K_v(w) of the frame v = |p| before w, from the same Bessel evaluation.
+
+    (ψ, scale, E log Y, E 1/Y, E Y, R_{-v}, D_v, ∂²_v log K_v, w): everything
+    :func:`second_order_scalar` needs besides one evaluation at order 1 - v.
+    """
+    return _first_order(p, a, b, True)
 
 
 @scalar_core
@@ -179,8 +202,8 @@ def moments_scalar(p, a, b):
 
 
 @scalar_core
-def second_order_scalar(p, a, b, e2, e3, r_neg, d, w):
-    """Fisher entries (h11, h12, h13, h22, h23, h33) of GIG(p, a, b), given its first order."""
+def second_order_scalar(p, a, b, e2, e3, r_neg, d, d2, w):
+    """Fisher entries (h11, h12, h13, h22, h23, h33) of GIG(p, a, b), given its first order (:func:`first_order_full_scalar`)."""
     v, a, b, flip, kind = _frame(p, a, b)
     if kind == 2:
         nan = math.nan
@@ -189,12 +212,12 @@ def second_order_scalar(p, a, b, e2, e3, r_neg, d, w):
         h = _gamma_second(v, a)
     else:
         e_inv, e_y = (e3, e2) if flip else (e2, e3)
-        h = _regular_second(v, w, e_inv, e_y, r_neg, d)
+        h = _regular_second(v, w, e_inv, e_y, r_neg, d, d2)
     return _unflip_fisher(flip, h[0], h[1], h[2], h[3], h[4], h[5])
 
 
 @scalar_core
 def fisher_scalar(p, a, b):
     """(h11, h12, h13, h22, h23, h33) of GIG(p, a, b)."""
-    _, _, _, e2, e3, r_neg, d, w = first_order_scalar(p, a, b)
-    return second_order_scalar(p, a, b, e2, e3, r_neg, d, w)
+    _, _, _, e2, e3, r_neg, d, d2, w = first_order_full_scalar(p, a, b)
+    return second_order_scalar(p, a, b, e2, e3, r_neg, d, d2, w)
