@@ -23,7 +23,8 @@ _spec.loader.exec_module(outputs)
 # Packages that only group their submodules (documented one by one) and the command
 # line (documented by ``python -m normix --help``).
 NOT_IN_API_REFERENCE = {"normix", "normix.distributions", "normix.mixtures", "normix.fitting", "normix.utils",
-                        "normix.cli", "normix.__main__"}
+                        "normix.__main__"}
+COMMAND_LINE = "normix.cli"
 
 
 def test_sphinx_build_has_no_warnings(tmp_path):
@@ -58,7 +59,8 @@ def _documented_modules():
 def test_api_reference_documents_every_public_module():
     documented = _documented_modules()
     assert documented - _public_modules() == set(), "the API reference names modules that do not exist"
-    missing = _public_modules() - documented - NOT_IN_API_REFERENCE
+    missing = {name for name in _public_modules() - documented - NOT_IN_API_REFERENCE
+               if name != COMMAND_LINE and not name.startswith(COMMAND_LINE + ".")}
     assert not missing, f"public modules missing from docs/api/*.md: {sorted(missing)}"
 
 
