@@ -1,0 +1,118 @@
+"""Margins of fitted models and what the plots need from them (no matplotlib here).
+
+A margin of a normal variance-mean mixture is a mixture of the same family: if
+X = μ + γY + √Y Z with Z ~ N(0, Σ), the columns J of X are X_J = μ_J + γ_J Y + √Y Z_J
+with Z_J ~ N(0, Σ_JJ) and the same subordinator Y.  :func:`margin` builds that model
+exactly; densities of the margins are therefore exact, not kernel estimates.
+
+Supported models: marginal mixtures (:class:`~normix.mixtures.marginal.NormalMixture`,
+data of shape (n, d)) and univariate exponential families such as Gamma or GIG (data
+of shape (n,) or (n, 1)).
+"""
+import numpy as np
+
+from normix._em.protocol import MixtureState
+from normix._kernels import dispatch
+from normix.exponential_family import ExponentialFamily
+from normix.mixtures.joint import JointNormalMixture
+from normix.mixtures.marginal import NormalMixture
+
+# Bisection steps of the quantile function: the bracket shrinks by 2^-100, far below
+# the resolution of a plot, for brackets up to the largest doubles.
+_BISECTION_STEPS = 100
+_MAX_DOUBLINGS = 1100
+
+
+def dimension(model):
+    """Number of columns of the data a model describes; ``TypeError`` for unsupported models."""
+    if isinstance(model, NormalMixture):
+        return model.d
+    if isinstance(model, ExponentialFamily) and not isinstance(model, JointNormalMixture):
+        return 1
+    raise TypeError("model must be a marginal normal mixture (e.g. NormalInverseGaussian) or a univariate "
+                    f"exponential family (e.g. Gamma), got {type(model).__name__}")
+
+
+def check_data(model, X):
+    """X as a finite float64 array of shape (n, d) matching ``model``; ``ValueError`` naming X otherwise."""
+    d = dimension(model)
+    X = np.asarray(X, dtype=np.float64)
+    if d == 1 and X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[1] != d:
+        raise ValueError(f"X must have shape (n, {d}) for this {type(model).__name__} model"
+                         f"{' (or shape (n,))' if d == 1 else ''}, got shape {X.shape}")
+    if X.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 rows, got {X.shape[0]}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X must be finite (no NaN or inf)")
+    return X
+
+
+def check_columns(columns, d, name):
+    """``columns`` as a tuple of distinct ints in [0, d); ``ValueError`` naming ``name`` otherwise."""
+    columns = tuple(columns)
+    for c in columns:
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < d:
+            raise ValueError(f"{name} must hold column indices in [0, {d}), got {c!r}")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"{name} must not repeat a column, got {columns}")
+    return tuple(int(c) for c in columns)
+
+
+def margin(model, columns):
+    """The law of the columns ``columns`` of X ~ ``model``, as a model of the same family.
+
+    For a mixture: the same subordinator with (μ_J, γ_J, chol(Σ_JJ)); for a univariate
+    family (``columns == (0,)``): the model itself.
+    """
+    if not isinstance(model, NormalMixture):
+        return model
+    cls = type(model)
+    state = cls.em_state(model, "cpu")
+    J = np.asarray(columns)
+    sigma = state.L_Sigma @ state.L_Sigma.T
+    L = np.linalg.cholesky(sigma[np.ix_(J, J)])
+    return cls.em_model(MixtureState(state.mu[J], state.gamma[J], L, state.subordinator))
+
+
+def log_density(model, points):
+    """log f at ``points`` (shape (m, k) for a k-dimensional mixture, (m,) or (m, 1) for a univariate family)."""
+    points = np.asarray(points, dtype=np.float64)
+    if isinstance(model, NormalMixture):
+        joint = model.joint
+        p, a, b = (float(v) for v in joint.gig_params())
+        arrays = [np.asarray(v, dtype=np.float64) for v in (joint.mu, joint.gamma, joint.L_Sigma)]
+        return dispatch.kernels("cpu").mixture_log_density(points.reshape(-1, model.d), *arrays, p, a, b)
+    import jax
+
+    return np.asarray(jax.vmap(model.log_prob)(points.reshape(-1)))
+
+
+def has_cdf(model):
+    """Whether ``model``'s class implements ``cdf`` (the base class's raises ``NotImplementedError``)."""
+    method = getattr(type(model), "cdf", None)
+    return method is not None and method is not ExponentialFamily.cdf
+
+
+def _cdf(model, x):
+    return np.asarray(model.cdf(x), dtype=np.float64)
+
+
+def quantiles_from_cdf(model, probs):
+    """F⁻¹(probs) of a univariate model by bisection of its cdf (vectorised over ``probs``)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    lo, hi = -np.ones_like(probs), np.ones_like(probs)
+    for _ in range(_MAX_DOUBLINGS):
+        low = _cdf(model, lo) > probs
+        high = _cdf(model, hi) < probs
+        if not (low.any() or high.any()):
+            break
+        lo, hi = np.where(low, 2 * lo, lo), np.where(high, 2 * hi, hi)
+    else:
+        raise ValueError("the quantile bracket of the model's cdf did not close (cdf not a distribution function)")
+    for _ in range(_BISECTION_STEPS):
+        mid = 0.5 * (lo + hi)
+        below = _cdf(model, mid) < probs
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
