@@ -34,15 +34,15 @@ def is_distributed(X):
     return is_dask_array(X) or is_multi_device(X)
 
 
-def fit_distributed(fitter, model, X):
+def fit_distributed(fitter, model, X, callback=None):
     """Batch EM of ``fitter`` (a ``BatchEMFitter``) on distributed rows; returns an ``EMResult``."""
     if is_dask_array(X):
         from normix._em.dask_stats import fit_dask
 
-        return fit_dask(fitter, model, X)
+        return fit_dask(fitter, model, X, callback)
     from normix._em.sharded import fit_sharded
 
-    return fit_sharded(fitter, model, X)
+    return fit_sharded(fitter, model, X, callback)
 
 
 def fit_distributed_minibatch(fitter, model, X, key):
