@@ -52,19 +52,18 @@ def _sinh_cosh_minus_1(u):
 
 
 @scalar_core
-def _grid(a, z, down):
+def _grid(a, z, k):
     """(t_lo, h, n, t_m, r): n + 1 trapezoid nodes t_lo + j h covering the window.
 
     The window keeps every t where the integrand of K_a (and of K_(a+1), and of
-    K_(a-1) when ``down``) is within LOG_KV_WINDOW_DROP of its peak.  With
+    K_(a-1) for k >= 1 and K_(a-2) for k = 2) is within LOG_KV_WINDOW_DROP of its peak.  With
     G(t) = z(cosh t - 1) - a t, t_m = asinh(a/z) = log1p((a + r - z)/z) its minimum
     and -G(t) - log 2 <= log-integrand <= -G(t), the peak is at least
     max(-G(t_m) - log 2, 0) (the value at t = 0), and delta, the allowed rise of G
     above G(t_m), follows from it.  The ends solve the convex equations
     r(cosh u - 1) + a(sinh u - u) - u = delta (right, t = t_m + u; the -u keeps the
     extra weight e^t of K_(a+1)) and (r - a)(cosh u - 1) + a(e^(-u) - 1 + u) - k u
-    = delta (left, t = t_m - u; k = 1 keeps the weight e^(-t) of K_(a-1) when
-    ``down``, else 0) by Newton steps from above (the first right step lands above
+    = delta (left, t = t_m - u; k keeps the weight e^(-kt) of K_(a-k)) by Newton steps from above (the first right step lands above
     the root from anywhere), so every iterate is a safe end.  The step h follows
     LOG_KV_STEP_FLAT and LOG_KV_STEP_PEAK (see the constants).
     """
@@ -79,7 +78,6 @@ def _grid(a, z, down):
     u -= (r * ch_minus_1 + a * (sh - u) - u - delta) / (r * sh + a * ch_minus_1 - 1.0)
     t_hi = tm + u
     t_lo = 0.0
-    k = 1.0 if down else 0.0
     if peak - k * tm > delta:
         u = min(tm, _acosh1p((delta + k * tm) / r_minus_a))
         if a > k:
@@ -106,18 +104,18 @@ def _sweep(a, hr, s, h, p, e_inv, q, one_minus_q, steps, count, half_first, mome
     near it; the others by products.  Above LOG_KV_RECURRENCE_MAX_ORDER, where the
     order multiplies that error in the exponent, p = expm1(s) at every node.  The
     last node swept, and the first when ``half_first``, is an end of the rule and
-    carries half weight.
+    carries half weight (set one node ahead, so that the loop body has no branch on j).
     """
-    s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm = sums
+    s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm, bps, bms, cp, cm = sums
     p_step, e_inv_step, q_step, one_minus_q_step = steps
     recurrence = a <= LOG_KV_RECURRENCE_MAX_ORDER
+    weight = 0.5 if half_first or count == 1 else 1.0
     for j in range(count):
         if not recurrence:
             p = math.expm1(s)
             e_inv = 1.0 / (1.0 + p)
-        g = math.exp(-(hr * p * p * e_inv + a * (p - s)))
-        if j == count - 1 or (half_first and j == 0):
-            g *= 0.5
+        g = weight * math.exp(-(hr * p * p * e_inv + a * (p - s)))
+        weight = 1.0 if j < count - 2 else 0.5
         c = 0.5 * g * (1.0 + q)
         s0 += c
         gq = g * q
@@ -133,29 +131,40 @@ def _sweep(a, hr, s, h, p, e_inv, q, one_minus_q, steps, count, half_first, mome
         if side >= 1:
             ap += g * (1.0 + p)
             am += gq * e_inv
-        if side == -1 or side == 2:
+        if side <= -1 or side >= 2:
             bp += g * e_inv
             bm += gq * (1.0 + p)
+        if side == 3:
+            bps += g * e_inv * s
+            bms += gq * (1.0 + p) * s
+            cp += g * e_inv * e_inv
+            cm += gq * (1.0 + p) * (1.0 + p)
         s += h
         p += p_step * (1.0 + p)
         e_inv *= e_inv_step
         q *= q_step
-    return s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm
+    return s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm, bps, bms, cp, cm
 
 
 @scalar_core
 def _quadrature(a, z, moments, side):
     """Trapezoid sums of the scaled integrand g (1 + q)/2, q = exp(-2at).
 
-    Returns (log K_a, S0, Sq, Su, Ssq, Ssu, Ss2, up, down, t_m) with S0 = Σ g(1+q)/2,
+    Returns (log K_a, S0, Sq, Su, Ssq, Ssu, Ss2, up, down, t_m, D_lo, down_lo) with S0 = Σ g(1+q)/2,
     Su = Σ g(1-q)/2, Ssu = Σ g(1-q)s/2 (when ``moments`` >= 1, enough for ∂/∂a),
     Sq = Σ g q, Ssq = Σ g q s, Ss2 = Σ g(1+q)s²/2 (``moments`` >= 2), up = K_(a+1)/K_a (``side`` = 1),
-    down = K_(a-1)/K_a (``side`` = -1), both (``side`` = 2).  1 - q has its own recurrence, so tanh(at)
+    down = K_(a-1)/K_a (``side`` = -1), both (``side`` = 2); with ``side`` = 3 also the two
+    quantities of the lower orders, D_lo = ∂/∂u log K_u at u = a - 1 (weight t sinh((a-1)t))
+    and down_lo = K_(a-2)/K_(a-1) (weight cosh((a-2)t)), on a window that holds K_(a-2)
+    (NaN otherwise).  With E = e^(t_m) = (a + r)/z, e^(±t) = E^(±1) e^(±s), so
+    cosh((a-k)t) e^(-at) = (E^(-k) e^(-ks) + E^k q e^(ks))/2; the sums are combined
+    times E^k so that no power of E beyond those of the terms that carry q is formed
+    (q is then tiny wherever E is large).  1 - q has its own recurrence, so tanh(at)
     keeps full relative accuracy when at is tiny.  The nodes are swept outward
     from the one nearest the peak (see :func:`_sweep`); the backward steps are the
     reciprocals of the forward ones.
     """
-    t_lo, h, n, tm, r = _grid(a, z, side == -1 or side == 2)
+    t_lo, h, n, tm, r = _grid(a, z, 2.0 if side == 3 else (1.0 if side <= -1 or side == 2 else 0.0))
     hr = 0.5 * z * (z / (r + a))
     s_lo = t_lo - tm
     j0 = min(max(int(round(-s_lo / h)), 0), n)
@@ -170,7 +179,7 @@ def _quadrature(a, z, moments, side):
     q_step = math.exp(-2.0 * a * h)
     one_minus_q_step = -math.expm1(-2.0 * a * h) if moments >= 1 else 0.0
     forward = (p_step, e_inv_step, q_step, one_minus_q_step)
-    zero = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    zero = (0.0,) * 14
     sums = _sweep(a, hr, s, h, p, e_inv, q, one_minus_q, forward, n - j0 + 1, j0 == 0, moments, side, zero)
     if j0 > 0:
         backward = (-p_step * e_inv_step, 1.0 + p_step, 1.0 / q_step, -one_minus_q_step / q_step)
@@ -180,10 +189,18 @@ def _quadrature(a, z, moments, side):
             a, hr, s - h, -h, p_back, e_inv * backward[1], q * backward[2], one_minus_q_back,
             backward, j0, False, moments, side, sums,
         )
-    s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm = sums
+    s0, sq, su, ssq, ssu, ss2, ap, am, bp, bm, bps, bms, cp, cm = sums
+    e_tm = (a + r) / z
     up = 0.5 * ((a + r) / z * ap + z / (a + r) * am) / s0
     down = 0.5 * (z / (a + r) * bp + (a + r) / z * bm) / s0
-    return a * tm - r + math.log(h * s0), s0, sq, su, ssq, ssu, ss2, up, down, tm
+    d_lo = math.nan
+    down_lo = math.nan
+    if side == 3:
+        bm_e2 = (e_tm * bm) * e_tm
+        lower = bp + bm_e2
+        d_lo = tm * (bp - bm_e2) / lower + (bps - (e_tm * bms) * e_tm) / lower
+        down_lo = (cp / e_tm + ((e_tm * cm) * e_tm) * e_tm) / lower
+    return a * tm - r + math.log(h * s0), s0, sq, su, ssq, ssu, ss2, up, down, tm, d_lo, down_lo
 
 
 @scalar_core
@@ -231,9 +248,9 @@ def log_kv_derivatives_scalar(v, z):
         return math.inf, -math.inf, _odd(math.inf, v), math.inf if z == 0.0 else 0.0
     a = abs(v)
     if _use_series(a, z):
-        log_k, d1, d2, up, _ = temme(a, z)
+        log_k, d1, d2, up, _, _, _ = temme(a, z)
     else:
-        log_k, s0, sq, su, ssq, ssu, ss2, up, _, tm = _quadrature(a, z, 2, 1)
+        log_k, s0, sq, su, ssq, ssu, ss2, up, _, tm, _, _ = _quadrature(a, z, 2, 1)
         d1, d2 = _first_two(s0, sq, su, ssq, ssu, ss2, tm)
     return log_k, a / z - up, _odd(d1, v), d2
 
@@ -270,33 +287,33 @@ def log_kv_ratio_dv_scalar(v, z):
         return log_k, _ratio_edge(v, z), d1
     a = abs(v)
     if _use_series(a, z):
-        log_k, d1, _, up, down = temme(a, z)
+        log_k, d1, _, up, down, _, _ = temme(a, z)
     else:
         side = 1 if v >= 0.0 else -1
-        log_k, s0, _, su, _, ssu, _, up, down, tm = _quadrature(a, z, 1, side)
+        log_k, s0, _, su, _, ssu, _, up, down, tm, _, _ = _quadrature(a, z, 1, side)
         d1 = (tm * su + ssu) / s0
     return log_k, up if v >= 0.0 else down, _odd(d1, v)
 
 
 @scalar_core
-def log_kv_all_scalar(v, z):
-    """(log K_v, K_(v+1)/K_v, K_(v-1)/K_v, ∂_v log K_v, ∂²_v log K_v) for one (v, z), from one evaluation.
+def log_kv_orders_scalar(a, z):
+    """Order a >= 0: (log K_a, K_(a+1)/K_a, K_(a-1)/K_a, ∂_a log K_a, ∂²_a log K_a, D_lo, K_(a-2)/K_(a-1)).
 
-    One quadrature (or series) pass at order |v| on the window that also holds K_(|v|-1):
-    the node sums of both ratios and of both order derivatives share every node.
+    D_lo = ∂/∂u log K_u(z) at u = a - 1 (a signed order).  One quadrature (or series) pass
+    at order a on a window that also holds K_(a-1) and K_(a-2): the node sums of every
+    output share every node (see :func:`_quadrature`; in the series region the lower
+    orders are steps of the same recurrence, :func:`normix._kernels.bessel_series_cpu.temme`).
     """
-    if _is_edge(v, z):
-        log_k, _, d1, d2 = log_kv_derivatives_scalar(v, z)
-        return log_k, _ratio_edge(v, z), 1.0 / _ratio_edge(v - 1.0, z), d1, d2
-    a = abs(v)
+    if _is_edge(a, z):
+        log_k, _, d1, d2 = log_kv_derivatives_scalar(a, z)
+        _, ratio_lo, d_lo = log_kv_ratio_dv_scalar(1.0 - a, z)
+        return log_k, _ratio_edge(a, z), 1.0 / _ratio_edge(a - 1.0, z), d1, d2, -d_lo, ratio_lo
     if _use_series(a, z):
-        log_k, d1, d2, up, down = temme(a, z)
-    else:
-        log_k, s0, sq, su, ssq, ssu, ss2, up, down, tm = _quadrature(a, z, 2, 2)
-        d1, d2 = _first_two(s0, sq, su, ssq, ssu, ss2, tm)
-    if v < 0.0:
-        up, down = down, up
-    return log_k, up, down, _odd(d1, v), d2
+        log_k, d1, d2, up, down, d_lo, down_lo = temme(a, z)
+        return log_k, up, down, d1, d2, d_lo, down_lo
+    log_k, s0, sq, su, ssq, ssu, ss2, up, down, tm, d_lo, down_lo = _quadrature(a, z, 2, 3)
+    d1, d2 = _first_two(s0, sq, su, ssq, ssu, ss2, tm)
+    return log_k, up, down, d1, d2, d_lo, down_lo
 
 
 @scalar_core
@@ -306,10 +323,10 @@ def kv_ratio_scalar(v, z):
         return _ratio_edge(v, z)
     a = abs(v)
     if _use_series(a, z):
-        _, _, _, up, down = temme(a, z)
+        _, _, _, up, down, _, _ = temme(a, z)
     else:
         side = 1 if v >= 0.0 else -1
-        _, _, _, _, _, _, _, up, down, _ = _quadrature(a, z, 0, side)
+        _, _, _, _, _, _, _, up, down, _, _, _ = _quadrature(a, z, 0, side)
     return up if v >= 0.0 else down
 
 

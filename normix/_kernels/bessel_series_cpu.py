@@ -158,12 +158,16 @@ def _temme_sums(mu, z):
 
 @scalar_core
 def temme(a, z):
-    """(log K_a, d/da log K_a, d²/da² log K_a, K_(a+1)/K_a, K_(a-1)/K_a) for a >= 0, small z.
+    """(log K_a, d/da log K_a, d²/da² log K_a, K_(a+1)/K_a, K_(a-1)/K_a, D_lo, K_(a-2)/K_(a-1)) for a >= 0, small z.
 
     With a = n + mu, the recurrence runs on hyper-duals of log K_m,
     log K_(m+2) = log K_(m+1) + log(2(m+1)/z + K_m/K_(m+1)), from log K_mu and
     log K_(mu+1), each s plus the log of a sum whose derivatives hold no
     ln(1/e)-sized parts; the ratios K_(m±1)/K_m are carried as plain values.
+    The lower orders come from the same recurrence: D_lo = ∂/∂u log K_u at u = a - 1
+    is the derivative of the step before the last (for n = 0, of
+    log K_(mu-1) = s + ln(1/e) + log S-), and K_(a-2)/K_(a-1) the ratio before the
+    last (for n = 0, 1/down + 2(1 - mu)/z by DLMF 10.29.1, a sum of positive terms).
     """
     n = int(math.floor(a + 0.5))
     mu = a - n
@@ -173,7 +177,11 @@ def temme(a, z):
     log_hi = _add((s + ell, ell, 0.0), _log(kp))
     up = kp[0] / (0.5 * z * k0[0])
     down = km[0] / (0.5 * z * k0[0])
+    d_lo = ell + km[1] / km[0]
+    down_lo = 1.0 / down + 2.0 * (1.0 - mu) / z
     for j in range(n):
+        d_lo = log_lo[1]
+        down_lo = down
         inv_up = 1.0 / up
         gap1 = log_lo[1] - log_hi[1]
         gap2 = log_lo[2] - log_hi[2]
@@ -183,7 +191,7 @@ def temme(a, z):
         log_hi = _add(log_hi, step)
         down = inv_up
         up = 2.0 * order / z + inv_up
-    return log_lo[0], log_lo[1], log_lo[2], up, down
+    return log_lo[0], log_lo[1], log_lo[2], up, down, d_lo, down_lo
 
 
 @scalar_core

@@ -12,7 +12,8 @@ First order (one Bessel evaluation, of order -v: R_{-v} = K_{v-1}/K_v directly):
     E log Y = log s + D_v,  E 1/Y = R_{-v}/s,  E Y = s R_{-v} + 2v/a   (= s R_v)
 No term cancels: E 1/Y uses K_{v-1}/K_v instead of R_v/s - 2v/b.
 
-Second order (two more evaluations, orders v and 1 - v).  With the Turán quantity
+Second order (no further evaluation: ∂²_v log K_v, D_{v-1} and K_{v-2}/K_{v-1} come from
+the same pass at order v, ``log_kv_orders_scalar``).  With the Turán quantity
 T_u = K_{u+2}K_u/K_{u+1}² - 1 (u >= -1; T_u = T_{-u-2} otherwise):
     Var log Y = ∂²_v log K_v,   Cov(log Y, 1/Y) = -E[1/Y] (D_v - D_{v-1}),
     Cov(log Y, Y) = E[Y] (D_{v+1} - D_v),
@@ -44,7 +45,7 @@ from normix._kernels._constants import (
     LOG_2,
 )
 from normix._kernels._numba import scalar_core
-from normix._kernels.bessel_cpu import log_kv_all_scalar, log_kv_ratio_dv_scalar
+from normix._kernels.bessel_cpu import log_kv_orders_scalar, log_kv_ratio_dv_scalar
 from normix._kernels.digamma_cpu import digamma_scalar, trigamma_scalar
 
 
@@ -108,31 +109,33 @@ def _gamma_second(v, a):
 
 
 @scalar_core
-def _regular_first(v, a, b, with_d2):
-    """(ψ, scale of ψ's terms, E log Y, E 1/Y, E Y, R_{-v}, D_v, ∂²_v log K_v, w) in the frame v >= 0, a, b > 0.
+def _regular_first(v, a, b, with_second):
+    """(ψ, scale of ψ's terms, E log Y, E 1/Y, E Y, R_{-v}, D_v, lower, w) in the frame v >= 0, a, b > 0.
 
-    ∂²_v log K_v (NaN unless ``with_d2``) comes from the same Bessel evaluation as the rest.
+    lower = (∂²_v log K_v, D_{1-v}, K_{2-v}/K_{1-v}), the Bessel quantities of the second
+    order, come from the same Bessel evaluation as the rest (NaN unless ``with_second``).
     """
     sa = math.sqrt(a)
     sb = math.sqrt(b)
     w = sa * sb
     s = sb / sa
-    if with_d2:
-        log_k, _, r_neg, d, d2 = log_kv_all_scalar(v, w)
+    if with_second:
+        log_k, _, r_neg, d, d2, d_lo, r_lo = log_kv_orders_scalar(v, w)
+        lower = (d2, -d_lo, r_lo)
     else:
         log_k, r_neg, d_neg = log_kv_ratio_dv_scalar(-v, w)
         d = -d_neg
-        d2 = math.nan
+        lower = (math.nan, math.nan, math.nan)
     log_s = math.log(sb) - math.log(sa)
     psi = LOG_2 + log_k + v * log_s
     psi_scale = LOG_2 + abs(log_k) + abs(v * log_s)
-    return psi, psi_scale, log_s + d, r_neg / s, s * r_neg + 2.0 * v / a, r_neg, d, d2, w
+    return psi, psi_scale, log_s + d, r_neg / s, s * r_neg + 2.0 * v / a, r_neg, d, lower, w
 
 
 @scalar_core
-def _regular_second(v, w, e_inv, e_y, r_neg, d, d2):
+def _regular_second(v, w, e_inv, e_y, r_neg, d, lower):
     """Fisher entries (h11, h12, h13, h22, h23, h33) in the frame v >= 0 (module docstring)."""
-    _, r_down, d_down = log_kv_ratio_dv_scalar(1.0 - v, w)
+    d2, d_down, r_down = lower
     gap_down = d + d_down
     gap_up = (2.0 - w * r_neg * gap_down) / (w * r_neg + 2.0 * v)
     t_v = _turan(v, 1.0 / (r_neg + 2.0 * v / w), 1.0 / (w * r_neg + 2.0 * v), w)
@@ -159,18 +162,18 @@ def _unflip_fisher(flip, h11, h12, h13, h22, h23, h33):
 
 
 @scalar_core
-def _first_order(p, a, b, with_d2):
+def _first_order(p, a, b, with_second):
     v, a, b, flip, kind = _frame(p, a, b)
     nan = math.nan
     if kind == 2:
-        return nan, nan, nan, nan, nan, nan, nan, nan, nan
+        return nan, nan, nan, nan, nan, nan, nan, (nan, nan, nan), nan
     if kind == 1:
         psi, psi_scale, e1, e2, e3 = _gamma_first(v, a)
-        r_neg, d, d2, w = nan, nan, nan, 0.0
+        r_neg, d, lower, w = nan, nan, (nan, nan, nan), 0.0
     else:
-        psi, psi_scale, e1, e2, e3, r_neg, d, d2, w = _regular_first(v, a, b, with_d2)
+        psi, psi_scale, e1, e2, e3, r_neg, d, lower, w = _regular_first(v, a, b, with_second)
     e1, e2, e3 = _unflip_eta(flip, e1, e2, e3)
-    return psi, psi_scale, e1, e2, e3, r_neg, d, d2, w
+    return psi, psi_scale, e1, e2, e3, r_neg, d, lower, w
 
 
 @scalar_core
@@ -186,10 +189,12 @@ def first_order_scalar(p, a, b):
 
 @scalar_core
 def first_order_full_scalar(p, a, b):
-    """:func:`first_order_scalar` with ∂²_v log K_v(w) of the frame v = |p| before w, from the same Bessel evaluation.
+    """:func:`first_order_scalar` with the Bessel quantities of the second order, from the same Bessel evaluation.
 
-    (ψ, scale, E log Y, E 1/Y, E Y, R_{-v}, D_v, ∂²_v log K_v, w): everything
-    :func:`second_order_scalar` needs besides one evaluation at order 1 - v.
+    (ψ, scale, E log Y, E 1/Y, E Y, R_{-v}, D_v, lower, w) with
+    lower = (∂²_v log K_v, D_{1-v}, K_{2-v}/K_{1-v}) at w in the frame v = |p|:
+    everything :func:`second_order_scalar` needs (one pass of
+    :func:`normix._kernels.bessel_cpu.log_kv_orders_scalar` at order v).
     """
     return _first_order(p, a, b, True)
 
@@ -202,7 +207,7 @@ def moments_scalar(p, a, b):
 
 
 @scalar_core
-def second_order_scalar(p, a, b, e2, e3, r_neg, d, d2, w):
+def second_order_scalar(p, a, b, e2, e3, r_neg, d, lower, w):
     """Fisher entries (h11, h12, h13, h22, h23, h33) of GIG(p, a, b), given its first order (:func:`first_order_full_scalar`)."""
     v, a, b, flip, kind = _frame(p, a, b)
     if kind == 2:
@@ -212,12 +217,12 @@ def second_order_scalar(p, a, b, e2, e3, r_neg, d, d2, w):
         h = _gamma_second(v, a)
     else:
         e_inv, e_y = (e3, e2) if flip else (e2, e3)
-        h = _regular_second(v, w, e_inv, e_y, r_neg, d, d2)
+        h = _regular_second(v, w, e_inv, e_y, r_neg, d, lower)
     return _unflip_fisher(flip, h[0], h[1], h[2], h[3], h[4], h[5])
 
 
 @scalar_core
 def fisher_scalar(p, a, b):
     """(h11, h12, h13, h22, h23, h33) of GIG(p, a, b)."""
-    _, _, _, e2, e3, r_neg, d, d2, w = first_order_full_scalar(p, a, b)
-    return second_order_scalar(p, a, b, e2, e3, r_neg, d, d2, w)
+    _, _, _, e2, e3, r_neg, d, lower, w = first_order_full_scalar(p, a, b)
+    return second_order_scalar(p, a, b, e2, e3, r_neg, d, lower, w)

@@ -62,13 +62,13 @@ from normix._kernels.gig_core_cpu import first_order_full_scalar, second_order_s
 def _objective(p, at, bt, l, m):
     """(f, g₁, g₂, g₃, noise, E 1/Z, E Z, R, D, D2, w): dual objective, gradient and f's rounding bound at (p, ã, b̃).
 
-    The last six entries feed the Hessian at an accepted point without a second evaluation of order |p|.
+    The last six entries feed the Hessian at an accepted point without another Bessel evaluation.
     """
-    psi, psi_scale, e1, e2, e3, r_neg, d, d2, w = first_order_full_scalar(p, at, bt)
+    psi, psi_scale, e1, e2, e3, r_neg, d, lower, w = first_order_full_scalar(p, at, bt)
     linear = (p - 1.0) * l
     quadratic = 0.5 * (bt + at) * m
     noise = BREGMAN_ROUNDOFF * (1.0 + psi_scale + abs(linear) + quadratic)
-    return psi - linear + quadratic, e1 - l, e2 - m, e3 - m, noise, e2, e3, r_neg, d, d2, w
+    return psi - linear + quadratic, e1 - l, e2 - m, e3 - m, noise, e2, e3, r_neg, d, lower, w
 
 
 @scalar_core
@@ -157,7 +157,7 @@ def solve_scalar(e1, e2, e3, p0, a0, b0, maxiter, tol):
         start = _objective(p, at, bt, l, m)
     else:
         p, at, bt, start = _seed(l, m, q)
-    f, g1, g2, g3, noise, f_e2, f_e3, r_neg, d, d_2, w = start
+    f, g1, g2, g3, noise, f_e2, f_e3, r_neg, d, lower, w = start
     res = _residual(g1, g2, g3, m)
     it = 0
     polishing = False
@@ -169,7 +169,7 @@ def solve_scalar(e1, e2, e3, p0, a0, b0, maxiter, tol):
                 break
             polishing = True
         if not (polishing and it > 0):
-            h11, h12, h13, h22, h23, h33 = second_order_scalar(p, at, bt, f_e2, f_e3, r_neg, d, d_2, w)
+            h11, h12, h13, h22, h23, h33 = second_order_scalar(p, at, bt, f_e2, f_e3, r_neg, d, lower, w)
         d1, d2, d3 = _newton_direction(h11, h12, h13, h22, h23, h33, g1, g2, g3)
         slope = g1 * d1 + g2 * d2 + g3 * d3
         if not slope < 0.0:
@@ -191,7 +191,7 @@ def solve_scalar(e1, e2, e3, p0, a0, b0, maxiter, tol):
         if not accepted:
             break
         p, at, bt = pt, att, btt
-        f, g1, g2, g3, noise, f_e2, f_e3, r_neg, d, d_2, w = trial
+        f, g1, g2, g3, noise, f_e2, f_e3, r_neg, d, lower, w = trial
         res = res_t
         if polishing:
             polished += 1

@@ -117,25 +117,33 @@ def test_fused_kernel_agrees_with_the_single_ones(outputs, name):
 
 
 @numba.njit
-def _one_pass_cpu(v, z):
-    out = np.empty((5, v.size))
-    for i in range(v.size):
-        out[0, i], out[1, i], out[2, i], out[3, i], out[4, i] = bessel_cpu.log_kv_all_scalar(v[i], z[i])
+def _one_pass_cpu(a, z):
+    out = np.empty((7, a.size))
+    for i in range(a.size):
+        out[0, i], out[1, i], out[2, i], out[3, i], out[4, i], out[5, i], out[6, i] = (
+            bessel_cpu.log_kv_orders_scalar(a[i], z[i])
+        )
     return out
 
 
-def test_one_pass_core_matches_mpmath_and_the_lower_order():
-    """log_kv_all_scalar (the GIG Newton's core): value, both ratios and both order derivatives."""
-    v, z = REF["v"], REF["z"]
-    log_k, up, down, dv, d2v = _one_pass_cpu(v, z)
-    err = scaled_error(log_k, REF["log_k"])
-    assert err[STRICT].max() <= 1e-13 and err.max() <= 1e-11
-    assert np.abs(np.log(up) - REF["log_ratio"]).max() <= 1e-12
-    assert scaled_error(dv, REF["dlogk_dv"]).max() <= 1e-12
-    assert scaled_error(d2v, REF["d2logk_dv2"]).max() <= 1e-11
-    inside = np.abs(v - 1.0) <= 500.0
-    expected_down = 1.0 / bessel_cpu.kv_ratio(v[inside] - 1.0, z[inside])
-    assert np.abs(np.log(down[inside] / expected_down)).max() <= 1e-12
+def test_one_pass_core_matches_mpmath_and_the_lower_orders():
+    """log_kv_orders_scalar (the GIG Newton's core): value, ratios and order derivatives at a, a - 1, a - 2."""
+    keep = REF["v"] >= 0.0
+    a, z = REF["v"][keep], REF["z"][keep]
+    log_k, up, down, dv, d2v, d_lo, down_lo = _one_pass_cpu(a, z)
+    err = scaled_error(log_k, REF["log_k"][keep])
+    assert err[STRICT[keep]].max() <= 1e-13 and err.max() <= 1e-11
+    assert np.abs(np.log(up) - REF["log_ratio"][keep]).max() <= 1e-12
+    assert scaled_error(dv, REF["dlogk_dv"][keep]).max() <= 1e-12
+    assert scaled_error(d2v, REF["d2logk_dv2"][keep]).max() <= 1e-11
+    # the lower orders against separate evaluations at a - 1 and a - 2 (checked against mpmath above)
+    inside = a <= 500.0
+    a, z = a[inside], z[inside]
+    _, ratio_lo, dv_lo = bessel_cpu.log_kv_ratio_dv(a - 1.0, z)
+    assert np.abs(np.log(down[inside] * ratio_lo)).max() <= 1e-12
+    assert scaled_error(d_lo[inside], dv_lo).max() <= 1e-12
+    ratio_lo2 = bessel_cpu.kv_ratio(a - 2.0, z)
+    assert np.abs(np.log(down_lo[inside] * ratio_lo2)).max() <= 1e-12
 
 
 def test_order_symmetry_is_exact(twin):
