@@ -15,6 +15,11 @@ use that return value, never the original input.
 Predicates are written with comparison operators only (``a > 0``,
 ``abs(a) < inf``: both false for NaN), so that the same expression runs on
 numpy arrays for concrete input and on JAX tracers otherwise.
+
+Only real numbers are accepted: integer, unsigned and floating dtypes (and object
+arrays that convert to float).  Strings, booleans and complex numbers raise
+``ValueError`` naming the argument, concrete or traced (dtypes are static), rather
+than being parsed, counted as 0/1 or silently stripped of their imaginary part.
 """
 import math
 
@@ -29,6 +34,61 @@ _INF = math.inf
 def is_traced(*values):
     """Whether any of ``values`` is a JAX tracer (inside jit, vmap or grad)."""
     return any(isinstance(v, jax.core.Tracer) for v in values)
+
+
+# dtype kinds of real numbers: signed and unsigned integers, floating point.
+_REAL_KINDS = "iuf"
+
+
+def _not_real(name, what):
+    return ValueError(f"{name} must hold real numbers (integer or floating dtype), got {what}")
+
+
+def as_real_array(value, name):
+    """``value`` as a float64 numpy array, or ``ValueError`` naming ``name`` if it does not hold real numbers.
+
+    Strings, booleans, complex numbers, ragged sequences and objects that do not convert
+    to float are rejected.
+    """
+    if value is None or isinstance(value, (str, bytes)):
+        raise _not_real(name, f"{type(value).__name__} {value!r}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise _not_real(name, f"a value numpy cannot convert ({error})") from None
+    if array.dtype.kind == "O":
+        return _object_to_float(array, name)
+    if array.dtype.kind not in _REAL_KINDS:
+        raise _not_real(name, f"dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
+def _object_to_float(array, name):
+    """An object array of real numbers as float64 (numpy alone would turn None into NaN and parse strings)."""
+    flat = array.ravel()
+    for item in flat:
+        if item is None or isinstance(item, (str, bytes, bool, np.bool_, complex, np.complexfloating)):
+            raise _not_real(name, f"an object array holding {type(item).__name__} {item!r}")
+    try:
+        return np.array([float(item) for item in flat], dtype=np.float64).reshape(array.shape)
+    except (TypeError, ValueError):
+        raise _not_real(name, "an object array that does not convert to float") from None
+
+
+def check_real_dtype(value, name):
+    """Raise ``ValueError`` naming ``name`` unless the traced ``value`` has an integer or floating dtype."""
+    if np.dtype(value.dtype).kind not in _REAL_KINDS:
+        raise _not_real(name, f"dtype {value.dtype}")
+    return value
+
+
+def real_input(value, name):
+    """``value`` as a float64 JAX array (traced or concrete) after checking it holds real numbers."""
+    if is_traced(value):
+        return jnp.asarray(check_real_dtype(value, name), dtype=jnp.float64)
+    if isinstance(value, jax.Array) and value.dtype == jnp.float64:
+        return value
+    return jnp.asarray(as_real_array(value, name))
 
 
 def _describe(value):
@@ -61,9 +121,9 @@ def require(value, predicate, name, constraint):
         check is deferred to run time through :func:`equinox.error_if`.
     """
     if is_traced(value):
-        array = jnp.asarray(value, dtype=jnp.float64)
+        array = jnp.asarray(check_real_dtype(value, name), dtype=jnp.float64)
         return eqx.error_if(array, jnp.logical_not(predicate(array)), f"{name} must {constraint}")
-    array = np.asarray(value, dtype=np.float64)
+    array = as_real_array(value, name)
     ok = np.broadcast_to(np.asarray(predicate(array)), array.shape)
     if not ok.all():
         raise ValueError(f"{name} must {constraint}, got {_describe(array[~ok])}")
@@ -205,3 +265,17 @@ def check_sample_size(n, name="n"):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {n!r}")
     return int(n)
+
+
+# Seeds are passed to numpy's SeedSequence and to jax.random.PRNGKey (a 64-bit integer).
+_SEED_LIMIT = 2**63
+
+
+def check_seed(seed, name="seed"):
+    """Return ``seed`` as an int after checking it is an integer in [0, 2**63).
+
+    ``None`` is refused: a sample must be reproducible from its arguments.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < _SEED_LIMIT:
+        raise ValueError(f"{name} must be an integer in [0, 2**63), got {seed!r}")
+    return int(seed)

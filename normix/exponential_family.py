@@ -45,7 +45,7 @@ import numpy as np
 from normix._bregman import bregman_objective, solve_bregman
 from normix._kernels.dispatch import validate_backend
 from normix._serialization import save_model
-from normix._validation import check_data, check_vector, is_traced
+from normix._validation import check_data, check_vector, is_traced, real_input
 
 
 def _to_numpy(value):
@@ -188,14 +188,17 @@ class ExponentialFamily(eqx.Module):
     def log_prob(self, x):
         """log p(x | θ) = log h(x) + θ·t(x) − ψ(θ) for a single observation.
 
-        −inf outside the support; NaN when ``x`` contains NaN.  Batch with ``jax.vmap``.
+        −inf outside the support and at ±inf (every density of the library tends to 0
+        there); NaN when ``x`` contains NaN; ``ValueError`` when ``x`` is not real
+        (strings, booleans, complex numbers).  Batch with ``jax.vmap``.
         """
-        x = jnp.asarray(x, dtype=jnp.float64)
-        inside, x_safe = self._support(x)
+        x = real_input(x, "x")
+        inside, x_safe = self._support(jnp.where(jnp.isinf(x), 1.0, x))
+        inside = inside & jnp.logical_not(_per_observation(jnp.isinf(x), inside))
         theta = self.natural_params()
         value = self.log_base_measure(x_safe) + jnp.dot(theta, self.sufficient_statistics(x_safe))
         value = jnp.where(inside, value - self._log_partition_from_theta(theta), -jnp.inf)
-        return jnp.where(jnp.any(jnp.isnan(x)), jnp.nan, value)
+        return jnp.where(_per_observation(jnp.isnan(x), inside), jnp.nan, value)
 
     def pdf(self, x):
         """p(x | θ) for a single observation.  Batch with ``jax.vmap``."""
@@ -310,6 +313,11 @@ class ExponentialFamily(eqx.Module):
     def save(self, path):
         """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
         save_model(self, path)
+
+
+def _per_observation(flags, inside):
+    """Elementwise ``flags`` when they match the shape of ``inside`` (scalar events), else any over the event."""
+    return flags if jnp.shape(flags) == jnp.shape(inside) else jnp.any(flags)
 
 
 @functools.lru_cache(maxsize=256)

@@ -13,7 +13,7 @@ from jax.scipy.special import gammainc, gammaln
 
 from normix._kernels import dispatch
 from normix._validation import check_greater, check_less, check_positive, check_positive_data, \
-    check_sample_size, check_shape, check_vector, require
+    check_sample_size, check_seed, check_shape, check_vector, real_input, require
 from normix.exponential_family import ExponentialFamily, closed_form_options
 
 
@@ -90,7 +90,7 @@ class Gamma(ExponentialFamily):
 
     def cdf(self, x):
         """F(x) = P(α, βx), the regularised lower incomplete gamma function (0 for x <= 0)."""
-        x = jnp.asarray(x, dtype=jnp.float64)
+        x = real_input(x, "x")
         inside = x > 0
         value = gammainc(self.alpha, self.beta * jnp.where(inside, x, 1.0))
         return jnp.where(inside, value, jnp.where(jnp.isnan(x), jnp.nan, 0.0))
@@ -98,6 +98,7 @@ class Gamma(ExponentialFamily):
     def rvs(self, n, seed=42):
         """``n`` draws as a numpy array: ``jax.random.gamma(jax.random.PRNGKey(seed), α, (n,)) / β``."""
         n = check_sample_size(n)
+        seed = check_seed(seed)
         draws = jax.random.gamma(jax.random.PRNGKey(seed), self.alpha, (n,), dtype=jnp.float64)
         return np.asarray(draws / self.beta)
 

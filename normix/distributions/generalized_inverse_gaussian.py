@@ -29,7 +29,7 @@ from normix._kernels._constants import LOG_2
 from normix._kernels.gig_sampler import gig_sample
 from normix._kernels.log_bessel import log_kv
 from normix._validation import check_finite, check_less, check_positive, check_positive_data, \
-    check_sample_size, check_shape, check_vector, is_traced, require
+    check_sample_size, check_seed, check_shape, check_vector, is_traced, real_input, require
 from normix.exponential_family import ExponentialFamily, as_backend_array
 
 METHODS = ("newton", "lbfgs", "bfgs")
@@ -155,7 +155,7 @@ class GeneralizedInverseGaussian(ExponentialFamily):
         Accurate to about eps (1 + √(ab) + ``|p log x|``) relative in the lower tail (however
         small F is) and absolutely near 1; 0 for x <= 0, 1 at x = +inf.
         """
-        return dispatch.kernels("jax").gig_cdf(self.p, self.a, self.b, x)
+        return dispatch.kernels("jax").gig_cdf(self.p, self.a, self.b, real_input(x, "x"))
 
     def rvs(self, n, seed=42):
         """``n`` exact draws as a numpy array (Hörmann and Leydold 2014; ``gig_sample``).
@@ -163,6 +163,7 @@ class GeneralizedInverseGaussian(ExponentialFamily):
         The sample depends only on (p, a, b, n, seed), not on the number of threads.
         """
         n = check_sample_size(n)
+        seed = check_seed(seed)
         return gig_sample(float(self.p), float(self.a), float(self.b), n, seed)
 
     @classmethod

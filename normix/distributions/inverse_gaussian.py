@@ -13,8 +13,8 @@ import numpy as np
 from jax.scipy.special import log_ndtr, ndtr
 
 from normix._kernels._constants import HALF_LOG_2PI
-from normix._validation import check_less, check_positive, check_positive_data, check_sample_size, \
-    check_shape, check_vector
+from normix._validation import check_less, check_positive, check_positive_data, check_sample_size, check_seed, \
+    check_shape, check_vector, real_input
 from normix.exponential_family import ExponentialFamily, closed_form_options
 
 
@@ -84,13 +84,13 @@ class InverseGaussian(ExponentialFamily):
         return check_positive_data(X, "X")
 
     def log_prob(self, x):
-        """log f(x) = ½ log(λ/(2π)) − (3/2) log x − λ (x − μ)² / (2 μ² x) (−inf for x <= 0).
+        """log f(x) = ½ log(λ/(2π)) − (3/2) log x − λ (x − μ)² / (2 μ² x) (−inf for x <= 0 and x = +inf).
 
         Written in the classical form: the natural-parameter form subtracts terms of size
         λ/μ that cancel when λ ≫ μ.
         """
-        x = jnp.asarray(x, dtype=jnp.float64)
-        inside = x > 0
+        x = real_input(x, "x")
+        inside = (x > 0) & (x < jnp.inf)
         xs = jnp.where(inside, x, 1.0)
         value = 0.5 * jnp.log(self.lam) - HALF_LOG_2PI - 1.5 * jnp.log(xs) \
             - self.lam * (xs - self.mu) ** 2 / (2.0 * self.mu**2 * xs)
@@ -105,17 +105,18 @@ class InverseGaussian(ExponentialFamily):
         return self.mu**3 / self.lam
 
     def cdf(self, x):
-        """F(x) = Φ(√(λ/x)(x/μ − 1)) + exp(2λ/μ) Φ(−√(λ/x)(x/μ + 1)) (0 for x <= 0).
+        """F(x) = Φ(√(λ/x)(x/μ − 1)) + exp(2λ/μ) Φ(−√(λ/x)(x/μ + 1)) (0 for x <= 0, 1 at x = +inf).
 
         The second term is evaluated as exp(2λ/μ + log Φ(·)), which stays finite where
         exp(2λ/μ) alone overflows.
         """
-        x = jnp.asarray(x, dtype=jnp.float64)
-        inside = x > 0
+        x = real_input(x, "x")
+        inside = (x > 0) & (x < jnp.inf)
         xs = jnp.where(inside, x, 1.0)
         r = jnp.sqrt(self.lam / xs)
         value = ndtr(r * (xs / self.mu - 1.0)) + jnp.exp(2.0 * self.lam / self.mu + log_ndtr(-r * (xs / self.mu + 1.0)))
-        return jnp.where(inside, jnp.minimum(value, 1.0), jnp.where(jnp.isnan(x), jnp.nan, 0.0))
+        outside = jnp.where(jnp.isnan(x), jnp.nan, jnp.where(x > 0, 1.0, 0.0))
+        return jnp.where(inside, jnp.minimum(value, 1.0), outside)
 
     def rvs(self, n, seed=42):
         """``n`` draws as a numpy array: λ · ``jax.random.wald(jax.random.PRNGKey(seed), μ/λ, (n,))``.
@@ -123,6 +124,7 @@ class InverseGaussian(ExponentialFamily):
         Uses the scaling IG(μ, λ) = λ · IG(μ/λ, 1).
         """
         n = check_sample_size(n)
+        seed = check_seed(seed)
         draws = jax.random.wald(jax.random.PRNGKey(seed), self.mu / self.lam, (n,), dtype=jnp.float64)
         return np.asarray(self.lam * draws)
 

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
-from normix._validation import check_lower_cholesky, check_sample_size, check_scalar, check_vector, \
+from normix._validation import check_lower_cholesky, check_sample_size, check_scalar, check_seed, check_vector, \
     cholesky_factor, require
 from normix.exponential_family import ExponentialFamily
 from normix.mixtures._compiled import compiled_kernel
@@ -54,9 +54,11 @@ def dimension_of_theta(size):
 
 
 def normal_part(mu, gamma, L_Sigma):
-    """Validated (mu, gamma, L_Sigma): finite (d,) vectors and a lower Cholesky factor with positive diagonal."""
+    """Validated (mu, gamma, L_Sigma): finite (d,) vectors (d >= 1) and a lower Cholesky factor with positive diagonal."""
     mu = check_vector(mu, "mu")
     d = mu.shape[0]
+    if d < 1:
+        raise ValueError("mu must have at least one element (the dimension d >= 1), got shape (0,)")
     return mu, check_vector(gamma, "gamma", size=d), check_lower_cholesky(L_Sigma, "L_Sigma", size=d)
 
 
@@ -247,6 +249,7 @@ class JointNormalMixture(ExponentialFamily):
         streams derived from ``numpy.random.SeedSequence(seed)``; X = μ + γY + √Y L Z.
         """
         n = check_sample_size(n)
+        seed = check_seed(seed)
         subordinator_seed, normal_seed = (int(s) for s in np.random.SeedSequence(seed).generate_state(2))
         y = np.asarray(self.subordinator().rvs(n, seed=subordinator_seed), dtype=np.float64)
         z = np.random.default_rng(normal_seed).standard_normal((n, self.d))
@@ -257,6 +260,9 @@ class JointNormalMixture(ExponentialFamily):
     # ----------------------------------------------------------- constructors
     @classmethod
     def _from_sigma(cls, mu, gamma, sigma, *params):
+        mu = check_vector(mu, "mu")
+        if np.shape(sigma) != (mu.shape[0],) * 2:
+            raise ValueError(f"sigma must have shape {(mu.shape[0],) * 2} to match mu, got shape {np.shape(sigma)}")
         return cls(mu, gamma, cholesky_factor(sigma, "sigma"), *params)
 
 

@@ -4,6 +4,7 @@ import pathlib
 import subprocess
 import sys
 
+import equinox as eqx
 import jax
 import numpy as np
 
@@ -22,3 +23,7 @@ def run_python(code, env=None, timeout=600):
 def model_bits(model):
     """Every parameter of a model as hex strings of its float64 values (equal iff bit-identical)."""
     return [np.asarray(leaf, dtype=np.float64).tobytes().hex() for leaf in jax.tree_util.tree_leaves(model)]
+
+
+# One compiled log-density for the whole suite (one compilation per model class and shape).
+jit_log_prob = eqx.filter_jit(lambda model, x: model.log_prob(x))
