@@ -31,7 +31,7 @@ from normix._em.batch import M_STEP_METHODS, BatchEMFitter
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
 from normix._serialization import save_model
-from normix._validation import check_data, check_vector, is_traced
+from normix._validation import as_real_array, check_data, check_vector, is_traced
 from normix.mixtures._compiled import compiled, compiled_kernel
 from normix.mixtures.joint import JointNormalMixture
 
@@ -51,7 +51,7 @@ def _check_rows(X, d, min_rows, what):
     """
     if is_traced(X):
         return check_data(X, "X", event_ndim=1, event_shape=(d,))
-    X = np.asarray(X, dtype=np.float64)
+    X = as_real_array(X, "X")
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"X must have shape (n, {d}) (n observations of dimension d = {d}), got shape {X.shape}")
     if X.shape[0] < min_rows:
@@ -61,6 +61,19 @@ def _check_rows(X, d, min_rows, what):
         rows = np.flatnonzero(bad)
         shown = ", ".join(str(i) for i in rows[:5]) + (", ..." if rows.size > 5 else "")
         raise ValueError(f"X must be finite: {rows.size} row(s) hold NaN or inf (rows {shown})")
+    return X
+
+
+def _check_not_constant(X):
+    """``X`` after checking no column is constant (a constant column makes every fitted Σ singular)."""
+    constant = np.flatnonzero(X.max(axis=0) == X.min(axis=0))
+    if constant.size:
+        shown = ", ".join(str(j) for j in constant[:5]) + (", ..." if constant.size > 5 else "")
+        raise ValueError(
+            f"X must not have a constant column: column(s) {shown} take a single value, so the sample "
+            "covariance is singular and the likelihood grows without bound as Sigma degenerates; drop those "
+            "columns (they carry no information about the other coordinates)"
+        )
     return X
 
 
@@ -193,7 +206,10 @@ class NormalMixture(eqx.Module):
         n = X.shape[0]
         columns = []
         for key in ("E_log_Y", "E_inv_Y", "E_Y"):
-            column = xp.asarray(expectations[key], dtype=xp.float64)
+            if key not in expectations:
+                raise ValueError(f"expectations must have the keys 'E_log_Y', 'E_inv_Y', 'E_Y' (as returned by "
+                                 f"e_step), missing {key!r}")
+            column = xp.asarray(_check_expectation(expectations[key], key), dtype=xp.float64)
             if column.shape != (n,):
                 raise ValueError(f"expectations[{key!r}] must have shape ({n},), got {column.shape}")
             columns.append(column)
@@ -225,7 +241,8 @@ class NormalMixture(eqx.Module):
         Parameters
         ----------
         X : array, shape (n, d)
-            Data; at least d + 2 finite rows.
+            Data; at least d + 2 finite rows and no constant column (``ValueError`` otherwise:
+            with a constant column the likelihood is unbounded as Σ becomes singular).
         verbose : int
             0 silent, 1 summary, 2 per-iteration table.
         max_iter, tol
@@ -252,12 +269,12 @@ class NormalMixture(eqx.Module):
         The subordinator defaults have E[Y] = 1 (so that Cov[X] = Σ at γ = 0); see each
         family's ``_default_subordinator``.  A singular sample covariance (collinear
         columns) gets a ridge of 1e-6 times its mean diagonal added to make it positive
-        definite.  Needs at least d + 2 finite rows.
+        definite.  Needs at least d + 2 finite rows and no constant column (``ValueError``).
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = as_real_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
-        X = _check_rows(X, X.shape[1], X.shape[1] + 2, " to fit a model of this dimension")
+        X = _check_not_constant(_check_rows(X, X.shape[1], X.shape[1] + 2, " to fit a model of this dimension"))
         sigma = np.atleast_2d(np.cov(X, rowvar=False))
         L_Sigma = _positive_definite_factor(sigma)
         d = X.shape[1]
@@ -267,8 +284,8 @@ class NormalMixture(eqx.Module):
     # ---------------------------------------------------------- EM protocol
     @classmethod
     def em_validate_data(cls, X, model):
-        """X as a float64 (n, d) numpy array with n >= d + 2 finite rows, or ``ValueError``."""
-        return _check_rows(X, model.d, model.d + 2, " to fit a model of this dimension")
+        """X as a float64 (n, d) numpy array with n >= d + 2 finite rows and no constant column, or ``ValueError``."""
+        return _check_not_constant(_check_rows(X, model.d, model.d + 2, " to fit a model of this dimension"))
 
     @classmethod
     def em_state(cls, model, backend):
@@ -329,6 +346,19 @@ class NormalMixture(eqx.Module):
         return MixtureState(state.mu, state.gamma / s, state.L_Sigma * xp.exp(-0.5 * log_s), tuple(subordinator))
 
 
+def _check_expectation(values, key):
+    """Posterior moments of one key: finite, and > 0 for E[1/Y] and E[Y] (concrete values only)."""
+    if is_traced(values):
+        return values
+    name = f"expectations[{key!r}]"
+    values = as_real_array(values, name)
+    positive = key != "E_log_Y"
+    ok = np.isfinite(values) & (values > 0 if positive else True)
+    if not ok.all():
+        raise ValueError(f"{name} must be {'> 0 and ' if positive else ''}finite, got {values[~ok][:3]!r}")
+    return values
+
+
 def _positive_definite_factor(sigma):
     """Lower Cholesky factor of a sample covariance, with a ridge when it is singular."""
     try:
@@ -336,5 +366,6 @@ def _positive_definite_factor(sigma):
     except np.linalg.LinAlgError:
         scale = float(np.mean(np.diagonal(sigma)))
         if not (math.isfinite(scale) and scale > 0):
-            raise ValueError("X must not be constant: its sample covariance is zero") from None
+            raise ValueError("X must have a finite, non-zero sample covariance (entries beyond about 1e154 overflow "
+                             "when squared)") from None
         return np.linalg.cholesky(sigma + _COVARIANCE_RIDGE * scale * np.eye(sigma.shape[0]))
