@@ -6,12 +6,13 @@ convergence test):
 * a compiled ``lax.while_loop`` when both backends are traceable (``'jax'``) and
   ``verbose <= 1``: one program for the whole fit, no per-iteration retrace or
   host round trip;
-* a Python loop otherwise (numba kernels, or a per-iteration table), whose
+* a Python loop otherwise (numba kernels, a per-iteration table, or a callback), whose
   per-iteration work is two kernel calls on plain arrays.
 
 An iterate that stops being finite ends the fit: the last finite state is kept
 and the result says so (``converged=False`` and a message).
 """
+import math
 import time
 
 import jax
@@ -46,36 +47,58 @@ def validate_em_options(max_iter, tol, verbose, regularization, m_step_method):
         raise ValueError(f"m_step_method must be one of {M_STEP_METHODS!r}, got {m_step_method!r}")
 
 
-def run_python_loop(family, state, X, *, max_iter, tol, verbose, regularization, e_backend, m_backend, method):
-    """EM as a Python loop over kernel calls; returns ``(state, lls, changes, converged, message)``."""
+def _on(tree, source, target):
+    """``tree`` (arrays of backend ``source``) as arrays of ``target``; unchanged when the two are the same."""
+    return tree if source == target else dispatch.to_backend(tree, target)
+
+
+def m_update(family, state, stats, ll, *, regularization, e_backend, m_backend, method):
+    """The next state (numpy) from E-step statistics of ``state``, or None if it or ``ll`` is not finite."""
+    new = family.em_m_step(_on(stats, e_backend, m_backend), _on(state, "cpu", m_backend), m_backend, method)
+    new = _on(family.em_regularize(new, regularization, m_backend), m_backend, "cpu")
+    return new if state_is_finite_numpy(new, ll) else None
+
+
+def run_python_loop(family, state, X, *, max_iter, tol, verbose, regularization, e_backend, m_backend, method,
+                    callback=None):
+    """EM as a Python loop over kernel calls; returns ``(state, lls, changes, converged, message)``.
+
+    ``state`` is kept as numpy arrays between iterations and converted only where a
+    step runs on another backend (the data once, before the loop), so that the all-CPU
+    loop converts nothing.  ``callback(iteration, model, log_likelihood)`` (see
+    :meth:`BatchEMFitter.fit`) is called after every iteration; a true return value ends
+    the loop.
+    """
     lls, changes = [], []
     converged, message = False, f"stopped after max_iter={max_iter} iterations without meeting tol={tol:g}"
     progress = Progress(family.__name__, max_iter, enabled=verbose >= 1)
     if verbose >= 2:
         print(f"{'iter':>5} {'mean log-lik':>16} {'change':>10} {'time (s)':>9}")
     start = time.perf_counter()
-    e_state = dispatch.to_backend(state, e_backend)
+    X = _on(X, "cpu", e_backend)
     for iteration in range(1, max_iter + 1):
-        stats, ll = family.em_e_step(X, e_state, e_backend)
+        stats, ll = family.em_e_step(X, _on(state, "cpu", e_backend), e_backend)
         ll = float(ll)
-        new = family.em_m_step(dispatch.to_backend(stats, m_backend), dispatch.to_backend(state, m_backend), m_backend, method)
-        new = family.em_regularize(new, regularization, m_backend)
-        new = dispatch.to_backend(new, "cpu")
-        if not state_is_finite_numpy(new, ll):
+        new = m_update(family, state, stats, ll, regularization=regularization, e_backend=e_backend,
+                       m_backend=m_backend, method=method)
+        if new is None:
             message = f"iteration {iteration} produced a non-finite iterate; returning the last finite model"
-            if np.isfinite(ll):
+            if math.isfinite(ll):
                 lls.append(ll)
             break
         change = param_change_numpy(state, new)
         lls.append(ll)
         changes.append(change)
         state = new
-        e_state = dispatch.to_backend(state, e_backend)
         progress.update(iteration, ll, change)
         if verbose >= 2:
             print(f"{iteration:>5} {ll:>16.8f} {change:>10.3e} {time.perf_counter() - start:>9.3f}")
         if change < tol:
             converged, message = True, f"converged in {iteration} iterations (change {change:.2e} < tol={tol:g})"
+        if callback is not None and callback(iteration, family.em_model(state), ll) and not converged:
+            message = f"stopped by the callback after iteration {iteration} (change {change:.2e}, tol={tol:g})"
+            break
+        if converged:
             break
     progress.close()
     return state, np.asarray(lls), np.asarray(changes), converged, message
@@ -161,8 +184,9 @@ class BatchEMFitter:
 
     Notes
     -----
-    With both backends ``'jax'`` and ``verbose <= 1`` the whole fit runs as one compiled
-    ``lax.while_loop``; otherwise a Python loop calls the kernels once per iteration.
+    With both backends ``'jax'``, ``verbose <= 1`` and no callback the whole fit runs as one
+    compiled ``lax.while_loop``; otherwise a Python loop calls the kernels once per
+    iteration.
     """
 
     def __init__(self, *, max_iter=200, tol=1e-3, verbose=0, regularization="none",
@@ -176,8 +200,31 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X):
-        """Run batch EM from ``model`` on the rows of ``X`` (shape (n, d)); returns an :class:`EMResult`.
+    def fit(self, model, X, *, callback=None):
+        """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
+
+        Parameters
+        ----------
+        model : NormalMixture
+            Starting model; its family is the family fitted.
+        X : array, shape (n, d)
+            Data, at least d + 2 finite rows.
+        callback : callable, optional
+            ``callback(iteration, model, log_likelihood)`` after every iteration, with the
+            model after ``iteration`` updates and the mean log-likelihood of the model that
+            entered the iteration (the value recorded in ``EMResult.log_likelihoods``; the
+            fused E-step gives it for free).  A true return value stops the fit (the result
+            then has ``converged=False`` unless that iteration met ``tol``, and says who
+            stopped it).  A callback runs the Python loop on every backend.
+
+        Notes
+        -----
+        Checkpoint and resume.  EM's next iterate depends only on the current model, so
+        a long fit can be saved as it goes and continued later: save the model in the
+        callback every few iterations (e.g. ``model.save(path)``) and, after an
+        interruption, call ``fit`` again with the saved model as the start.  The resumed
+        fit follows the same iterates as one uninterrupted fit; only the iteration
+        count and the histories restart at the resumption point.
 
         ``X`` may also be a dask array or a JAX array sharded by rows over several devices
         (see :mod:`normix._em.placement`).
@@ -185,13 +232,15 @@ class BatchEMFitter:
         from normix._em.placement import fit_distributed, is_distributed
 
         if is_distributed(X):
-            return fit_distributed(self, model, X)
+            return fit_distributed(self, model, X, callback)
         family = type(model)
         X = family.em_validate_data(X, model)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
         state = family.em_regularize(family.em_state(model, "cpu"), self.regularization, "cpu")
         compiled = (dispatch.traceable(self.e_step_backend) and dispatch.traceable(self.m_step_backend)
-                    and self.verbose <= 1)
+                    and self.verbose <= 1 and callback is None)
         if compiled:
             outcome = run_compiled_loop(family, state, X, max_iter=self.max_iter, tol=self.tol,
                                         regularization=self.regularization, method=self.m_step_method)
@@ -199,7 +248,7 @@ class BatchEMFitter:
             outcome = run_python_loop(family, state, X, max_iter=self.max_iter, tol=self.tol,
                                       verbose=self.verbose, regularization=self.regularization,
                                       e_backend=self.e_step_backend, m_backend=self.m_step_backend,
-                                      method=self.m_step_method)
+                                      method=self.m_step_method, callback=callback)
         state, lls, changes, converged, message = outcome
         result = EMResult(model=family.em_model(state), log_likelihoods=lls, param_changes=changes,
                           n_iter=len(changes), converged=converged,
@@ -218,24 +267,34 @@ class BatchEMFitter:
             Starting models of one family; a single model is used for every dataset.
         X : array, shape (n, d) or (B, n, d)
             One dataset shared by all starting models (multi-start), or one per problem
-            (bootstrap resamples, rolling windows).
+            (bootstrap resamples, rolling windows): B datasets with one model each, or one
+            model for all of them.
         select : {'all', 'best'}
-            ``'all'`` returns one :class:`EMResult` per problem, each with its own
-            convergence flag; ``'best'`` (shared data only) returns the fit with the highest
-            mean log-likelihood, preferring converged fits.
+            ``'all'`` returns one :class:`EMResult` per problem, each with its own iteration
+            count, histories and convergence flag; ``'best'`` (shared data only) returns the
+            fit whose model has the highest mean log-likelihood on ``X``, preferring
+            converged fits.
+
+        Returns
+        -------
+        list of EMResult or EMResult
+            Every fit equals what :meth:`fit` gives for its (model, dataset) pair;
+            ``elapsed_time`` is the wall time of the whole call.
 
         Notes
         -----
-        With both backends ``'jax'`` the compiled loop is vmapped over the problems: one
-        program runs every fit.  Otherwise the fits run in turn on the numba kernels.
+        With both backends ``'jax'`` (and ``verbose <= 1``) the compiled loop is vmapped
+        over the problems: one program runs every fit.  Otherwise one Python loop makes,
+        per iteration, a single E-step call for all the problems still running (on the CPU
+        one numba kernel, parallel across problems and rows) and one M-step per problem.
+        Examples: ``fitter.fit_many([m1, m2, m3], X, select='best')`` (multi-start);
+        ``fitter.fit_many(model, X[rng.integers(0, n, (B, n))])`` (B bootstrap resamples);
+        ``fitter.fit_many(model, np.stack([X[t:t + w] for t in starts]))`` (rolling windows).
         """
-        from normix._em.many import best_result, fit_many
+        from normix._em.many import fit_many
 
         if select not in ("all", "best"):
             raise ValueError(f"select must be 'all' or 'best', got {select!r}")
-        results = fit_many(self, models, X)
-        if select == "all":
-            return results
-        if np.ndim(X) != 2:
+        if select == "best" and np.ndim(X) != 2:
             raise ValueError("select='best' compares fits on one dataset: X must have shape (n, d)")
-        return best_result(results, X)
+        return fit_many(self, models, X, select=select)

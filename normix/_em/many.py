@@ -1,11 +1,21 @@
 """Many EM fits in one call: several starting models, or several datasets of equal shape.
 
 Typical uses are multi-start (keep the best of several initial models), bootstrap
-resamples and rolling windows.  On the JAX backends the compiled batch-EM loop is
-``jax.vmap``-ed over the problems, so all fits run as one program (on a GPU, in
-parallel); each problem keeps its own iteration count and convergence flag.  On the
-CPU backends the fits run one after another, each on the parallel numba kernels.
+resamples and rolling windows.  A *problem* is a (starting model, data set) pair; each
+keeps its own iteration count, histories and convergence flag, exactly as if it had been
+fitted alone (the iterates are the same numbers).
+
+* Both backends ``'jax'`` (and ``verbose <= 1``): the compiled batch-EM loop is
+  ``jax.vmap``-ed over the problems, so all fits run as one program (on a GPU, side
+  by side); a problem that has converged keeps its state while the others go on.
+* Otherwise one Python loop drives all problems: each iteration makes one
+  ``em_e_step_many`` call (on the CPU, one numba kernel whose ``prange`` runs over
+  problems and row blocks together, so small fits share the cores) and then the
+  M-steps problem by problem.  On the CPU a problem that has converged leaves the E-step;
+  on a traceable E-step backend the shapes stay fixed (no recompilation) and converged
+  problems are carried along unchanged.
 """
+import math
 import time
 from functools import partial
 
@@ -13,14 +23,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from normix._em.batch import _em_while, run_python_loop, summarize_compiled
+from normix._em.batch import _em_while, _on, m_update, summarize_compiled
+from normix._em.convergence import param_change_numpy
+from normix._em.progress import Progress
+from normix._em.protocol import MixtureStatistics
 from normix._em.result import EMResult
 from normix._kernels import dispatch
 
 
-def _stack_states(family, models, regularization):
-    states = [family.em_regularize(family.em_state(m, "cpu"), regularization, "cpu") for m in models]
+def _stack(states):
+    """One state whose leaves carry a leading axis over ``states`` (numpy)."""
     return jax.tree_util.tree_map(lambda *leaves: np.stack([np.asarray(x) for x in leaves]), *states)
+
+
+def _take(tree, k):
+    return jax.tree_util.tree_map(lambda leaf: leaf[k], tree)
 
 
 @partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
@@ -29,76 +46,143 @@ def _compiled_many(family, max_iter, regularization, method, shared_data, states
     return jax.vmap(run, in_axes=(0, None if shared_data else 0))(states, X)
 
 
-def fit_many(fitter, models, X):
-    """Run batch EM for every (model, dataset) pair; returns a list of :class:`EMResult`.
+def prepare(fitter, models, X):
+    """Validated ``(family, starting states, data sets (B, n, d), index (K,))`` of a ``fit_many`` call.
 
-    Parameters
-    ----------
-    fitter : BatchEMFitter
-        Supplies max_iter, tol, regularization, backends and method.
-    models : sequence of NormalMixture
-        Starting models, all of one family.  A single model is used for every dataset.
-    X : array, shape (n, d) or (B, n, d)
-        One dataset shared by all starting models, or one dataset per problem.
+    One model and B data sets give B problems; K models and one data set (n, d) give K
+    problems; K models and K data sets pair them up.
     """
     models = list(models) if isinstance(models, (list, tuple)) else [models]
+    if not models:
+        raise ValueError("models must hold at least one starting model")
     family = type(models[0])
     if any(type(m) is not family for m in models):
         raise ValueError("models must all be of one family, got "
                          f"{sorted({type(m).__name__ for m in models})}")
     X = np.asarray(X, dtype=np.float64)
-    shared_data = X.ndim == 2
-    datasets = [X] if shared_data else list(X)
-    if not shared_data and X.ndim != 3:
+    if X.ndim not in (2, 3):
         raise ValueError(f"X must have shape (n, d) or (B, n, d), got {X.shape}")
-    if len(models) == 1 and len(datasets) > 1:
+    datasets = X[None] if X.ndim == 2 else X
+    if X.ndim == 3 and len(models) == 1:
         models = models * len(datasets)
-    if not shared_data and len(models) != len(datasets):
+    if X.ndim == 3 and len(models) != len(datasets):
         raise ValueError(f"got {len(models)} models for {len(datasets)} datasets; give one model or one per dataset")
-    datasets = [family.em_validate_data(data, models[0]) for data in datasets]
+    datasets = np.stack([family.em_validate_data(data, models[0]) for data in datasets])
+    states = [family.em_regularize(family.em_state(m, "cpu"), fitter.regularization, "cpu") for m in models]
+    index = np.zeros(len(models), dtype=np.int64) if X.ndim == 2 else np.arange(len(models))
+    return family, states, datasets, index
+
+
+def fit_many(fitter, models, X, select="all"):
+    """Run batch EM for every (model, dataset) problem; returns a list of :class:`EMResult` or the best one.
+
+    Parameters
+    ----------
+    fitter : BatchEMFitter
+        Supplies max_iter, tol, regularization, backends and method.
+    models : NormalMixture or sequence of NormalMixture
+        Starting models, all of one family.  A single model is used for every dataset.
+    X : array, shape (n, d) or (B, n, d)
+        One dataset shared by all starting models, or one dataset per problem.
+    select : {'all', 'best'}
+        ``'best'``: only the fit with the highest mean log-likelihood (see :func:`best_result`).
+
+    Returns
+    -------
+    list of EMResult, or EMResult
+        One per problem, in order; ``elapsed_time`` is the wall time of the whole call.
+    """
+    family, states, datasets, index = prepare(fitter, models, X)
+    start = time.perf_counter()
     compiled = (dispatch.traceable(fitter.e_step_backend) and dispatch.traceable(fitter.m_step_backend)
                 and fitter.verbose <= 1)
-    start = time.perf_counter()
     if compiled:
-        return _fit_many_compiled(fitter, family, models, datasets[0] if shared_data else np.stack(datasets),
-                                  shared_data, start)
-    results = []
-    for model, data in zip(models, datasets * len(models) if shared_data else datasets):
-        single = time.perf_counter()
-        state = family.em_regularize(family.em_state(model, "cpu"), fitter.regularization, "cpu")
-        state, lls, changes, converged, message = run_python_loop(
-            family, state, data, max_iter=fitter.max_iter, tol=fitter.tol, verbose=fitter.verbose,
-            regularization=fitter.regularization, e_backend=fitter.e_step_backend,
-            m_backend=fitter.m_step_backend, method=fitter.m_step_method)
-        results.append(EMResult(family.em_model(state), lls, changes, len(changes), converged,
-                                time.perf_counter() - single, message))
-    return results
-
-
-def _fit_many_compiled(fitter, family, models, X, shared_data, start):
-    states = dispatch.to_backend(_stack_states(family, models, fitter.regularization), "jax")
-    lls, changes, n_iter, converged, failed, states = _compiled_many(
-        family, fitter.max_iter, fitter.regularization, fitter.m_step_method, shared_data,
-        states, jnp.asarray(X), jnp.asarray(fitter.tol))
+        shared = np.ndim(X) == 2
+        lls, changes, n_iter, converged, failed, final = _compiled_many(
+            family, fitter.max_iter, fitter.regularization, fitter.m_step_method, shared,
+            dispatch.to_backend(_stack(states), "jax"), jnp.asarray(datasets[0] if shared else datasets),
+            jnp.asarray(fitter.tol))
+        final = dispatch.to_backend(final, "cpu")
+        outcomes = [(_take(final, k), *summarize_compiled(lls[k], changes[k], n_iter[k], converged[k], failed[k],
+                                                           max_iter=fitter.max_iter, tol=fitter.tol))
+                    for k in range(len(states))]
+    else:
+        outcomes = run_many_loop(family, states, datasets, index, max_iter=fitter.max_iter, tol=fitter.tol,
+                                 verbose=fitter.verbose, regularization=fitter.regularization,
+                                 e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend,
+                                 method=fitter.m_step_method)
     elapsed = time.perf_counter() - start
-    states = dispatch.to_backend(states, "cpu")
-    results = []
-    for k in range(len(models)):
-        state = jax.tree_util.tree_map(lambda leaf: leaf[k], states)
-        kept_lls, kept_changes, ok, message = summarize_compiled(
-            lls[k], changes[k], n_iter[k], converged[k], failed[k], max_iter=fitter.max_iter, tol=fitter.tol)
-        results.append(EMResult(family.em_model(state), kept_lls, kept_changes, len(kept_changes), ok,
-                                elapsed, message))
+    results = [EMResult(family.em_model(state), lls, changes, len(changes), converged, elapsed, message)
+               for state, lls, changes, converged, message in outcomes]
+    if select == "best":
+        return best_result(family, [state for state, *_ in outcomes], results, datasets)
     return results
 
 
-def best_result(results, X):
-    """The fit with the highest mean log-likelihood on ``X``, preferring converged fits.
+def run_many_loop(family, states, datasets, index, *, max_iter, tol, verbose, regularization, e_backend, m_backend,
+                  method):
+    """EM for K problems in one Python loop; returns a list of ``(state, lls, changes, converged, message)``.
 
-    Raises ``ValueError`` if no fitted model has a finite log-likelihood.
+    Each iteration is one ``em_e_step_many`` call for the problems still running and one
+    M-step per problem: the same per-problem iterates as :func:`normix._em.batch.run_python_loop`.
     """
-    scored = [(float(r.model.marginal_log_likelihood(X)), r) for r in results]
-    finite = [(ll, r) for ll, r in scored if np.isfinite(ll)]
+    K = len(states)
+    states = list(states)
+    lls = [[] for _ in range(K)]
+    changes = [[] for _ in range(K)]
+    converged = [False] * K
+    running = [True] * K
+    messages = [f"stopped after max_iter={max_iter} iterations without meeting tol={tol:g}"] * K
+    fixed_shapes = dispatch.traceable(e_backend)
+    data = _on(datasets, "cpu", e_backend)
+    progress = Progress(f"{family.__name__} x{K}", max_iter, enabled=verbose >= 1)
+    if verbose >= 2:
+        print(f"{'fit':>4} {'iter':>5} {'mean log-lik':>16} {'change':>10}")
+    for iteration in range(1, max_iter + 1):
+        batch = list(range(K)) if fixed_shapes else [k for k in range(K) if running[k]]
+        stats, mean_lls = family.em_e_step_many(data, _on(index[batch], "cpu", e_backend),
+                                                _on(_stack([states[k] for k in batch]), "cpu", e_backend), e_backend)
+        stats, mean_lls = dispatch.to_backend(stats, "cpu"), np.asarray(mean_lls)
+        for j, k in enumerate(batch):
+            if not running[k]:
+                continue
+            ll = float(mean_lls[j])
+            new = m_update(family, states[k], MixtureStatistics(*(leaf[j] for leaf in stats)), ll,
+                           regularization=regularization, e_backend="cpu", m_backend=m_backend, method=method)
+            if new is None:
+                messages[k] = f"iteration {iteration} produced a non-finite iterate; returning the last finite model"
+                if math.isfinite(ll):
+                    lls[k].append(ll)
+                running[k] = False
+                continue
+            change = param_change_numpy(states[k], new)
+            lls[k].append(ll)
+            changes[k].append(change)
+            states[k] = new
+            if verbose >= 2:
+                print(f"{k:>4} {iteration:>5} {ll:>16.8f} {change:>10.3e}")
+            if change < tol:
+                converged[k], running[k] = True, False
+                messages[k] = f"converged in {iteration} iterations (change {change:.2e} < tol={tol:g})"
+        active = [k for k in range(K) if running[k]]
+        if not active:
+            break
+        progress.update(iteration, max(lls[k][-1] for k in active), max(changes[k][-1] for k in active))
+    progress.close()
+    return [(states[k], np.asarray(lls[k]), np.asarray(changes[k]), converged[k], messages[k]) for k in range(K)]
+
+
+def best_result(family, states, results, datasets):
+    """The fit with the highest mean log-likelihood on the data set, preferring converged fits.
+
+    The log-likelihoods of the fitted states come from one ``em_e_step_many`` call on the
+    CPU kernels (the data are on the host; the JAX twin agrees to 1e-12).  Raises
+    ``ValueError`` if no fitted model has a finite log-likelihood.
+    """
+    index = np.zeros(len(states), dtype=np.int64)
+    _, scores = family.em_e_step_many(datasets, index, _stack(states), "cpu")
+    scored = [(float(ll), r) for ll, r in zip(np.asarray(scores), results)]
+    finite = [(ll, r) for ll, r in scored if math.isfinite(ll)]
     if not finite:
         raise ValueError("no fit produced a model with a finite log-likelihood")
     converged = [(ll, r) for ll, r in finite if r.converged]

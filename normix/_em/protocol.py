@@ -60,6 +60,10 @@ class EMFamily:
         The model of a state (called once, after the loop).
     ``em_e_step(X, state, backend) -> (MixtureStatistics, mean_log_likelihood)``
         Fused E-step over the rows of ``X``; the log-likelihood is that of ``state``.
+    ``em_e_step_many(X, index, states, backend) -> (MixtureStatistics, mean_log_likelihoods)``
+        E-steps of K problems at once: ``states`` has a leading axis of K, ``X`` has shape
+        (B, n, d) and problem k uses the data set ``X[index[k]]``; every output has a
+        leading axis of K and equals the single-problem :meth:`em_e_step` of its problem.
     ``em_m_step(stats, state, backend, method) -> MixtureState``
         Closed-form normal update and the subordinator's eta -> theta solve
         (``method`` in ``'newton'``, ``'lbfgs'``, ``'bfgs'``), warm-started at ``state``.

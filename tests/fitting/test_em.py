@@ -164,3 +164,27 @@ def test_stochastic_fitters_approach_the_batch_optimum():
     assert not mini.converged and "without meeting tol" in mini.message
     online = OnlineEMFitter(max_epochs=1).fit(start, X[:3000], key=jax.random.PRNGKey(0))
     assert float(online.model.marginal_log_likelihood(X)) > initial
+
+
+def test_callback_stops_the_fit_and_a_resumed_fit_continues_the_same_iterates(nig_data):
+    start = NormalInverseGaussian.default_init(nig_data)
+    fitter = BatchEMFitter(max_iter=500, tol=1e-5, e_step_backend="cpu", m_step_backend="cpu")
+    full = fitter.fit(start, nig_data)
+    seen = []
+
+    def checkpoint(iteration, model, log_likelihood):
+        seen.append((iteration, params(model), log_likelihood))
+        return iteration == 7
+
+    stopped = fitter.fit(start, nig_data, callback=checkpoint)
+    assert [s[0] for s in seen] == list(range(1, 8))
+    assert stopped.n_iter == 7 and not stopped.converged and "callback" in stopped.message
+    np.testing.assert_array_equal([s[2] for s in seen], stopped.log_likelihoods)
+    np.testing.assert_array_equal(seen[-1][1], params(stopped.model))
+    resumed = fitter.fit(stopped.model, nig_data)
+    assert resumed.converged and stopped.n_iter + resumed.n_iter == full.n_iter
+    np.testing.assert_allclose(params(resumed.model), params(full.model), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.concatenate([stopped.log_likelihoods, resumed.log_likelihoods]),
+                               full.log_likelihoods, rtol=1e-13)
+    with pytest.raises(TypeError, match="callback"):
+        fitter.fit(start, nig_data, callback="save")
