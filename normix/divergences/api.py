@@ -3,16 +3,13 @@
 Which computation runs depends on the pair (both arguments must be of one class and,
 for multivariate laws, one dimension):
 
-======================================================  ==========================================
-p, q                                                    method
-======================================================  ==========================================
-Gamma, InverseGamma, InverseGaussian, GIG (any          closed form, Bregman divergence of ψ
-:class:`~normix.exponential_family.ExponentialFamily`)  (:mod:`normix.divergences.closed_form`)
-MultivariateNormal                                      closed form, the same in the normal's θ
-joint mixtures (``JointNormalInverseGaussian``, ...)    closed form (:mod:`normix.divergences.joint`)
-marginal mixtures (``NormalInverseGaussian``, ...)      Monte Carlo with a standard error
-                                                        (:mod:`normix.divergences.monte_carlo`)
-======================================================  ==========================================
+* Gamma, InverseGamma, InverseGaussian, GIG (any
+  :class:`~normix.exponential_family.ExponentialFamily`) and MultivariateNormal: closed
+  form, the Bregman divergence of ψ (:mod:`normix.divergences.closed_form`);
+* joint mixtures (``JointNormalInverseGaussian``, ...): closed form
+  (:mod:`normix.divergences.joint`);
+* marginal mixtures (``NormalInverseGaussian``, ...): Monte Carlo with a standard error
+  (:mod:`normix.divergences.monte_carlo`).
 
 For marginal mixtures, KL(p_X ‖ q_X) <= KL(p_XY ‖ q_XY) (the chain rule: KL of the joints
 = KL of the marginals + E[KL of the conditionals of Y given X] >= KL of the marginals;
