@@ -41,6 +41,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from normix._kernels import dispatch
 from normix.distributions.gamma import Gamma
 from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
 from normix.distributions.generalized_inverse_gaussian import GeneralizedInverseGaussian
@@ -50,6 +51,7 @@ from normix.distributions.normal import MultivariateNormal
 from normix.distributions.normal_inverse_gamma import NormalInverseGamma
 from normix.distributions.normal_inverse_gaussian import NormalInverseGaussian
 from normix.distributions.variance_gamma import VarianceGamma
+from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.marginal import NormalMixture
 
 # Identified parameters of the subordinator: its own parameters minus the one absorbed
@@ -119,22 +121,31 @@ def _rows(model, X):
     if X.ndim != event_ndim + 1 or X.shape[0] < 1:
         shape = "(n,)" if event_ndim == 0 else "(n, d)"
         raise ValueError(f"X must have shape {shape} with n >= 1 for {type(model).__name__}, got shape {X.shape}")
+    d = model.d if isinstance(model, NormalMixture) else getattr(model, "dim", None)
+    if d is not None and X.shape[1] != d:
+        raise ValueError(f"X must have shape (n, {d}) for this {type(model).__name__} of dimension {d}, "
+                         f"got shape {X.shape}")
     if not np.all(np.isfinite(X)):
         raise ValueError("X must be finite (it holds NaN or inf)")
     return X, X.shape[0]
 
 
-def log_likelihood(model, X):
+def log_likelihood(model, X, backend="cpu"):
     """Total log-likelihood ℓ = Σᵢ log f(xᵢ) of the rows of ``X`` under ``model``.
 
-    Mixtures use the compiled marginal density (n times ``marginal_log_likelihood``);
-    the other models sum ``log_prob`` over the rows.  ``ValueError`` if ℓ is not
-    finite (a row outside the support, or a density that underflows).
+    Mixtures evaluate the closed-form marginal density with the ``mixture_log_density``
+    kernel of ``backend`` (``'cpu'``: numba, parallel over rows, nothing to compile;
+    ``'jax'``: the compiled JAX twin, the kernel of ``marginal_log_likelihood``); the
+    other models sum ``log_prob`` over the rows.  ``ValueError`` if ℓ is not finite (a
+    row outside the support, or a density that underflows).
     """
     n_parameters(model)
-    X, n = _rows(model, X)
+    backend = dispatch.validate_backend(backend)
+    X, _ = _rows(model, X)
     if isinstance(model, NormalMixture):
-        total = n * float(model.marginal_log_likelihood(X))
+        joint = model.joint
+        params = dispatch.to_backend((X, joint.mu, joint.gamma, joint.L_Sigma, *joint.gig_params()), backend)
+        total = float(np.sum(np.asarray(compiled_kernel(backend, "mixture_log_density")(*params))))
     else:
         total = float(np.sum(jax.vmap(model.log_prob)(X)))
     if not math.isfinite(total):
@@ -142,24 +153,24 @@ def log_likelihood(model, X):
     return total
 
 
-def aic(model, X):
+def aic(model, X, backend="cpu"):
     """Akaike information criterion AIC = 2k - 2ℓ (Akaike 1974); lower is better.
 
-    k = :func:`n_parameters`, ℓ = :func:`log_likelihood` of ``X``.
+    k = :func:`n_parameters`, ℓ = :func:`log_likelihood` of ``X`` (on ``backend``).
     """
-    return 2.0 * n_parameters(model) - 2.0 * log_likelihood(model, X)
+    return 2.0 * n_parameters(model) - 2.0 * log_likelihood(model, X, backend)
 
 
-def bic(model, X):
+def bic(model, X, backend="cpu"):
     """Bayesian information criterion BIC = k log n - 2ℓ (Schwarz 1978); lower is better.
 
-    k = :func:`n_parameters`, n = rows of ``X``, ℓ = :func:`log_likelihood` of ``X``.
+    k = :func:`n_parameters`, n = rows of ``X``, ℓ = :func:`log_likelihood` of ``X`` (on ``backend``).
     """
     _, n = _rows(model, X)
-    return n_parameters(model) * math.log(n) - 2.0 * log_likelihood(model, X)
+    return n_parameters(model) * math.log(n) - 2.0 * log_likelihood(model, X, backend)
 
 
-def likelihood_ratio_test(restricted, full, X):
+def likelihood_ratio_test(restricted, full, X, backend="cpu"):
     """Likelihood-ratio test of a restricted model against a larger model containing it.
 
     Statistic Λ = 2 (ℓ_full - ℓ_restricted), with both models fitted to ``X`` by maximum
@@ -183,6 +194,8 @@ def likelihood_ratio_test(restricted, full, X):
     restricted, full : models accepted by :func:`n_parameters`, of the same dimension
     X : array
         The data both were fitted to.
+    backend : {'cpu', 'jax'}
+        Kernels of :func:`log_likelihood`.
 
     Returns
     -------
@@ -201,11 +214,11 @@ def likelihood_ratio_test(restricted, full, X):
         raise ValueError(f"full ({type(full).__name__}, {n_parameters(full)} parameters) must have more free "
                          f"parameters than restricted ({type(restricted).__name__}, "
                          f"{n_parameters(restricted)})")
-    statistic = 2.0 * (log_likelihood(full, X) - log_likelihood(restricted, X))
+    statistic = 2.0 * (log_likelihood(full, X, backend) - log_likelihood(restricted, X, backend))
     return LikelihoodRatioTest(statistic, df, float(scipy.stats.chi2.sf(max(statistic, 0.0), df)))
 
 
-def compare(models, X):
+def compare(models, X, backend="cpu"):
     """Score several models on ``X``; rows sorted by BIC, best (lowest) first.
 
     Parameters
@@ -214,6 +227,8 @@ def compare(models, X):
         An iterable is named by class names.
     X : array
         Data all models can score.
+    backend : {'cpu', 'jax'}
+        Kernels of :func:`log_likelihood`.
 
     Returns
     -------
@@ -226,7 +241,7 @@ def compare(models, X):
     rows = []
     for name, model in items:
         k = n_parameters(model)
-        ll = log_likelihood(model, X)
+        ll = log_likelihood(model, X, backend)
         _, n = _rows(model, X)
         rows.append(ModelScore(str(name), k, ll, ll / n, 2.0 * k - 2.0 * ll, k * math.log(n) - 2.0 * ll))
     return sorted(rows, key=lambda row: row.bic)

@@ -35,8 +35,8 @@ def nig(**overrides):
 def data():
     """Skewed, heavy-tailed rows (any data serves: the tests compare formulas on the same rows)."""
     rng = np.random.default_rng(4)
-    y = rng.gamma(2.0, 0.5, size=300)
-    return 0.2 * y[:, None] + np.sqrt(y)[:, None] * rng.normal(size=(300, 2)) @ np.linalg.cholesky(SIGMA).T
+    y = rng.gamma(2.0, 0.5, size=400)
+    return 0.2 * y[:, None] + np.sqrt(y)[:, None] * rng.normal(size=(400, 2)) @ np.linalg.cholesky(SIGMA).T
 
 
 SUBORDINATORS = {
@@ -113,6 +113,13 @@ def test_aic_bic_from_log_prob_sums(data):
     assert bic(model, data) == pytest.approx(k * math.log(len(data)) - 2 * ll, rel=1e-12)
 
 
+def test_cpu_and_jax_kernels_agree(data):
+    for model in (gh(), nig(), gh(p=1.5, b=0.0), gh(p=-2.5, a=0.0)):
+        assert log_likelihood(model, data, "cpu") == pytest.approx(log_likelihood(model, data, "jax"), rel=1e-12)
+    with pytest.raises(ValueError, match="backend"):
+        log_likelihood(gh(), data, "gpu")
+
+
 def test_univariate_log_likelihood_against_scipy():
     x = np.random.default_rng(6).gamma(2.0, size=50)
     assert log_likelihood(normix.Gamma(2.5, 1.5), x) == pytest.approx(
@@ -162,6 +169,8 @@ def test_compare_sorts_by_bic(data):
 def test_bad_data_raises_value_error():
     with pytest.raises(ValueError, match="shape \\(n, d\\)"):
         aic(nig(), np.zeros(5))
+    with pytest.raises(ValueError, match="shape \\(n, 2\\)"):
+        aic(nig(), np.zeros((5, 3)))
     with pytest.raises(ValueError, match="finite"):
         bic(nig(), np.array([[0.0, np.nan], [1.0, 2.0]]))
     with pytest.raises(ValueError, match="at least one model"):

@@ -53,7 +53,7 @@ def fit_family(family, X, options, start=None):
         result = model.fit(X, max_iter=options.max_iter, tol=options.tol, e_step_backend=options.backend,
                            m_step_backend=options.backend)
         seconds = time.perf_counter() - begin
-        score = compare({family: result.model}, X)[0]
+        score = compare({family: result.model}, X, options.backend)[0]
     except ValueError as err:
         return Fit(family, error=first_line(err), seconds=time.perf_counter() - begin)
     return Fit(family, result=result, score=score, seconds=seconds)
@@ -117,7 +117,7 @@ def parameter_lines(fit, names):
     return lines + ([GH_NOTE] if fit.family == "gh" else [])
 
 
-def summarize(fits, X, names):
+def summarize(fits, X, names, backend):
     """``(text lines, summary dict)``: the table, the parameters, the LRTs and the BIC ranking."""
     from normix.selection import likelihood_ratio_test
 
@@ -149,7 +149,7 @@ def summarize(fits, X, names):
                   f"  {'restricted':<12}{'statistic':>12}{'df':>4}{'p-value':>12}"]
         summary["likelihood_ratio_tests"] = []
         for family in (f for f in SPECIAL_CASES if f in fitted):
-            test = likelihood_ratio_test(fitted[family].result.model, fitted["gh"].result.model, X)
+            test = likelihood_ratio_test(fitted[family].result.model, fitted["gh"].result.model, X, backend)
             lines.append(f"  {family:<12}{test.statistic:>12.4f}{test.df:>4}{test.p_value:>12.4g}")
             summary["likelihood_ratio_tests"].append({"restricted": family, "full": "gh", **test._asdict()})
     if len(scores) > 1:
@@ -188,7 +188,7 @@ def run(X, names, source, options, out=sys.stdout, err=sys.stderr):
     header = f"{source}: n = {n} rows, d = {d} column(s) ({', '.join(names)})"
     err.write(header + "\n")
     fits = fit_all(families, X, options, err)
-    lines, summary = summarize(fits, X, names)
+    lines, summary = summarize(fits, X, names, options.backend)
     lines = [header, ""] + lines
     summary.update(source=source, n=n, d=d, columns=names)
     out.write("\n".join(lines) + "\n")
