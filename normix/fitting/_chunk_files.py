@@ -115,11 +115,14 @@ def describe(path, columns, chunk_rows):
     return d, [Piece(path, 0, n, tuple(columns or ()))]
 
 
-def _table_to_rows(table):
-    """A pyarrow table as a float64 (rows, columns) array (nulls become NaN)."""
+def _table_to_rows(table, piece):
+    """A pyarrow table as a float64 (rows, columns) array (nulls become NaN); ``ValueError`` on a text column."""
     rows = np.empty((table.num_rows, table.num_columns))
-    for j, column in enumerate(table.columns):
-        rows[:, j] = column.to_numpy(zero_copy_only=False)
+    for j, (name, column) in enumerate(zip(table.column_names, table.columns)):
+        try:
+            rows[:, j] = column.to_numpy(zero_copy_only=False)
+        except (TypeError, ValueError):
+            raise ValueError(f"{piece.name()}: column {name!r} ({column.type}) is not numeric") from None
     return rows
 
 
@@ -134,12 +137,12 @@ def read_piece(piece, d):
         rows = flat.astype(np.float64, copy=False).reshape(piece.rows, d)
     elif piece.path.endswith(".parquet"):
         table = _parquet_file(piece.path).read_row_group(piece.group, columns=list(piece.columns) or None)
-        rows = _table_to_rows(table)
+        rows = _table_to_rows(table, piece)
     else:
         import pyarrow.csv as pacsv
 
         convert = pacsv.ConvertOptions(include_columns=list(piece.columns) or None)
-        rows = _table_to_rows(pacsv.read_csv(piece.path, convert_options=convert))
+        rows = _table_to_rows(pacsv.read_csv(piece.path, convert_options=convert), piece)
     if rows.shape != (piece.rows, d):
         raise ValueError(f"{piece.name()} read as shape {rows.shape}; expected ({piece.rows}, {d})")
     bad = np.flatnonzero(~np.all(np.isfinite(rows), axis=1))
