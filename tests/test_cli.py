@@ -242,7 +242,7 @@ def test_fit_small_csv_end_to_end(tmp_path):
     path = tmp_path / "returns.csv"
     path.write_text("x,y\n" + "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in X) + "\n")
     out_dir = tmp_path / "out"
-    out = run_cli("fit", str(path), "--tol", "1e-6", "--out", str(out_dir))
+    out = run_cli("fit", str(path), "--tol", "1e-6", "--out", str(out_dir), "--no-plots")
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
     for i, family in enumerate(("NIG", "VG", "NINVG", "GH"), 1):
@@ -271,6 +271,7 @@ def test_fit_small_csv_end_to_end(tmp_path):
         assert t["p_value"] == pytest.approx(__import__("scipy.stats").stats.chi2.sf(max(statistic, 0), 1),
                                              rel=1e-6, abs=1e-12)
     assert summary["bic_ranking"] == sorted(rows, key=lambda f: rows[f]["bic"])
+    assert summary["plots"] == [] and not (out_dir / "report").exists()
 
 
 @pytest.mark.slow
@@ -294,6 +295,15 @@ def test_fit_demo_on_stock_index_returns(tmp_path):
     assert "BIC ranking" in out.stdout and "Likelihood-ratio tests against GH" in out.stdout
     for family in rows:
         assert isinstance(normix.load(tmp_path / f"{family}.json"), getattr(normix, rows[family]["class"]))
+    from normix.utils import plotting
+
+    expected = {"qq_plots": ["qq"], "density_histogram": ["density_0", "density_1"], "pairwise_scatter": ["pairs"],
+                "loglik_trace": ["loglik"]}
+    stems = [stem for name, group in expected.items() if hasattr(plotting, name) for stem in group]
+    if __import__("importlib").util.find_spec("matplotlib"):
+        assert sorted(summary["plots"]) == sorted(f"report/{f}_{stem}.png" for f in rows for stem in stems)
+        for plot in summary["plots"]:
+            assert (tmp_path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow

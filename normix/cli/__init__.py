@@ -7,7 +7,7 @@
     ``--family all`` the likelihood-ratio tests of NIG, VG and NInvG against GH and the
     BIC ranking.  ``--out DIR`` saves each fitted model as ``DIR/<family>.json``
     (loadable with ``normix.load``), the report as ``summary.txt`` and ``summary.json``
-    and, with matplotlib, plots under ``DIR/report/``.
+    and, with matplotlib, plots under ``DIR/report/`` (``--no-plots`` skips them).
 ``normix fit --demo``
     The same on the daily log-returns of the S&P 500 and the NASDAQ Composite shipped
     with the ``arch`` package (``pip install "normix[data]"``).
@@ -104,6 +104,7 @@ def build_parser():
                      help="E-step and M-step kernels: numba (cpu, default) or JAX")
     fit.add_argument("--out", metavar="DIR", help="write <family>.json models, summary.txt, summary.json and "
                                                   "report/*.png plots to DIR")
+    fit.add_argument("--no-plots", action="store_true", help="with --out, skip the report plots")
     fit.set_defaults(handler=fit_command)
 
     demo = sub.add_parser("demo", help="kernel check and EM fits of all four families on generated data")

@@ -162,8 +162,8 @@ def summarize(fits, X, names, backend):
     return lines, summary
 
 
-def write_outputs(folder, fits, X, lines, summary, err):
-    """Save ``<family>.json`` models, ``summary.txt``, ``summary.json`` and the report plots under ``folder``."""
+def write_outputs(folder, fits, X, lines, summary, err, plots=True):
+    """Save ``<family>.json`` models, ``summary.txt``, ``summary.json`` and (``plots``) the report plots under ``folder``."""
     from normix.cli.report import write_plots
 
     os.makedirs(folder, exist_ok=True)
@@ -174,8 +174,9 @@ def write_outputs(folder, fits, X, lines, summary, err):
             row["model_file"] = os.path.basename(path)
     with open(os.path.join(folder, "summary.txt"), "w", encoding="utf-8") as stream:
         stream.write("\n".join(lines) + "\n")
-    plots = write_plots(os.path.join(folder, "report"), [f for f in fits if f.result is not None], X, err)
-    summary["plots"] = [os.path.relpath(p, folder) for p in plots]
+    written = write_plots(os.path.join(folder, "report"), [f for f in fits if f.result is not None], X, err) \
+        if plots else []
+    summary["plots"] = [os.path.relpath(p, folder) for p in written]
     with open(os.path.join(folder, "summary.json"), "w", encoding="utf-8") as stream:
         json.dump(summary, stream, indent=1, allow_nan=False)
         stream.write("\n")
@@ -194,6 +195,6 @@ def run(X, names, source, options, out=sys.stdout, err=sys.stderr):
     out.write("\n".join(lines) + "\n")
     out.flush()
     if options.out:
-        write_outputs(options.out, fits, X, lines, summary, err)
+        write_outputs(options.out, fits, X, lines, summary, err, plots=not options.no_plots)
         err.write(f"wrote {options.out}\n")
     return 0 if all(fit.result is not None for fit in fits) else 1
