@@ -176,6 +176,15 @@ def test_data_errors_are_one_line_each(tmp_path):
         assert_one_line_error(argv, message)
 
 
+def test_a_failed_fit_is_reported_with_exit_status_1(tmp_path):
+    X = np.column_stack([np.random.default_rng(0).normal(size=50), np.ones(50)])
+    np.save(tmp_path / "constant.npy", X)
+    status, out, err = call("fit", str(tmp_path / "constant.npy"), "--family", "vg")
+    assert status == 1
+    assert "vg        fit failed: X must not have a constant column" in out
+    assert "[1/1] VG (VarianceGamma): failed after" in err
+
+
 def test_demo_without_arch_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "arch", None)
     monkeypatch.setitem(sys.modules, "arch.data", None)
