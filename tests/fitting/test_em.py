@@ -150,6 +150,33 @@ def test_stochastic_fitters_improve_on_the_start_and_report_honestly(nig_data):
     np.testing.assert_array_equal(params(mini.model), params(again.model))
 
 
+def test_stochastic_converged_flag_is_a_batch_em_certificate(nig_data):
+    """converged means one batch EM step from the returned model moves it by less than tol (CPU kernels check)."""
+    start = NormalInverseGaussian.default_init(nig_data)
+    one_step = BatchEMFitter(max_iter=1, tol=1e-300, e_step_backend="cpu", m_step_backend="cpu")
+    for tol in (1e-9, 0.5):
+        result = MiniBatchEMFitter(batch_size=256, max_iter=20, tol=tol).fit(start, nig_data, key=jax.random.PRNGKey(2))
+        step = float(one_step.fit(result.model, nig_data).param_changes[0])
+        assert result.converged == (step < tol)
+        assert f"{step:.2e}" in result.message
+    assert result.converged and result.n_iter < 20  # tol = 0.5: the epoch-to-epoch change stopped the loop
+    with pytest.raises(ValueError, match="step_exponent"):
+        MiniBatchEMFitter(step_exponent=0.3)
+    with pytest.raises(TypeError, match="averaging"):
+        OnlineEMFitter(averaging="yes")
+
+
+@pytest.mark.slow
+def test_stochastic_fitters_reach_the_batch_optimum_on_1e5_rows():
+    """The defaults end within 1e-3 of the batch-EM optimum's mean log-likelihood (NIG, d = 2, n = 1e5)."""
+    X = np.asarray(nig_truth().rvs(100_000, seed=11))
+    start, best = batch_optimum(X)
+    for fitter in (MiniBatchEMFitter(), OnlineEMFitter()):
+        result = fitter.fit(start, X, key=jax.random.PRNGKey(0))
+        gap = best - float(result.model.marginal_log_likelihood(X))
+        assert -1e-12 < gap < 1e-3, (type(fitter).__name__, gap)
+
+
 @pytest.mark.slow
 def test_stochastic_fitters_approach_the_batch_optimum():
     X = np.asarray(nig_truth().rvs(10_000, seed=11))
