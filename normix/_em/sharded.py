@@ -135,7 +135,7 @@ def fit_minibatch_sharded(fitter, model, X, key):
     the drawn rows, ``batch_size`` of them, between devices) and its E-step is
     sharded over the devices like a full E-step.
     """
-    from normix._em.stochastic import _minibatch, _result
+    from normix._em.stochastic import _minibatch_full, _result, _start_state
 
     family, X = _prepare(fitter, model, X)
     batch_size = min(fitter.batch_size, X.shape[0])
@@ -144,10 +144,9 @@ def fit_minibatch_sharded(fitter, model, X, key):
         raise ValueError(f"batch_size must be a multiple of the number of devices ({devices}) holding X, "
                          f"got {batch_size}")
     start = time.perf_counter()
-    state = family.em_regularize(model.em_state(model, "cpu"), fitter.regularization, "cpu")
-    state = dispatch.to_backend(state, "jax")
-    state, ll, changes, iters, converged, ok = _minibatch(
-        family, fitter.regularization, fitter.m_step_method, fitter.max_iter, batch_size, X, state, key,
-        jnp.asarray(fitter.tau0), jnp.asarray(fitter.tol))
+    state, ll, changes, iters, converged, ok, certificate = _minibatch_full(
+        family, fitter.regularization, fitter.m_step_method, fitter.max_iter, batch_size, fitter.averaging, X,
+        _start_state(type(model), model, fitter.regularization), key, jnp.asarray(fitter.tau0),
+        jnp.asarray(fitter.step_exponent), jnp.asarray(fitter.tol))
     return _result(family, state, ll, changes, iters, converged, ok, start, fitter.tol, "mini-batch",
-                   fitter.verbose)
+                   fitter.verbose, certificate)
