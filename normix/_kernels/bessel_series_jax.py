@@ -111,7 +111,7 @@ def _temme_sums(mu, z):
 
     def term(k, carry):
         c, f, p, q, k0, kp, km = carry
-        k = k.astype(mu.dtype)
+        k = jnp.asarray(k, dtype=mu.dtype)
         c = c * e2 / k
         f = _mul(_add(_scale(k, f), _add(p, q)), _inv((k * k - mu * mu, -2.0 * mu, -2.0 * one)))
         p = _mul(p, _inv((k - mu, -one, zero)))
