@@ -79,6 +79,11 @@ def closed_form_options(kwargs):
 
 
 @functools.cache
+def _compiled_log_partition(cls):
+    return jax.jit(cls._log_partition_from_theta)
+
+
+@functools.cache
 def _autodiff_grad(cls):
     return jax.jit(jax.grad(cls._log_partition_from_theta))
 
@@ -154,8 +159,8 @@ class ExponentialFamily(eqx.Module):
 
     # ----------------------------------------------------------- exponential family
     def log_partition(self):
-        """ψ(θ) at the current parameters."""
-        return self._log_partition_from_theta(self.natural_params())
+        """ψ(θ) at the current parameters (one compiled program per class; inlined under ``jax.jit``)."""
+        return _compiled_log_partition(type(self))(self.natural_params())
 
     def expectation_params(self, backend="jax"):
         """η = ∇ψ(θ) = E[t(X)].
@@ -197,7 +202,7 @@ class ExponentialFamily(eqx.Module):
         inside = inside & jnp.logical_not(_per_observation(jnp.isinf(x), inside))
         theta = self.natural_params()
         value = self.log_base_measure(x_safe) + jnp.dot(theta, self.sufficient_statistics(x_safe))
-        value = jnp.where(inside, value - self._log_partition_from_theta(theta), -jnp.inf)
+        value = jnp.where(inside, value - _compiled_log_partition(type(self))(theta), -jnp.inf)
         return jnp.where(_per_observation(jnp.isnan(x), inside), jnp.nan, value)
 
     def pdf(self, x):
