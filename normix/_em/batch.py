@@ -23,7 +23,6 @@ from normix._em.convergence import (
     param_change_jax,
     param_change_numpy,
     state_is_finite_jax,
-    state_is_finite_numpy,
 )
 from normix._em.progress import Progress
 from normix._em.result import EMResult
@@ -53,10 +52,17 @@ def _on(tree, source, target):
 
 
 def m_update(family, state, stats, ll, *, regularization, e_backend, m_backend, method):
-    """The next state (numpy) from E-step statistics of ``state``, or None if it or ``ll`` is not finite."""
+    """``(next state, change)`` from E-step statistics of ``state``; ``(None, nan)`` if it or ``ll`` is not finite.
+
+    The next state is numpy; ``change`` is :func:`param_change_numpy` from ``state``
+    (finite exactly when the normal parameters of the next state are).
+    """
     new = family.em_m_step(_on(stats, e_backend, m_backend), _on(state, "cpu", m_backend), m_backend, method)
     new = _on(family.em_regularize(new, regularization, m_backend), m_backend, "cpu")
-    return new if state_is_finite_numpy(new, ll) else None
+    change = param_change_numpy(state, new)
+    if math.isfinite(ll) and math.isfinite(change) and all(math.isfinite(float(v)) for v in new.subordinator):
+        return new, change
+    return None, math.nan
 
 
 def run_python_loop(family, state, X, *, max_iter, tol, verbose, regularization, e_backend, m_backend, method,
@@ -79,14 +85,13 @@ def run_python_loop(family, state, X, *, max_iter, tol, verbose, regularization,
     for iteration in range(1, max_iter + 1):
         stats, ll = family.em_e_step(X, _on(state, "cpu", e_backend), e_backend)
         ll = float(ll)
-        new = m_update(family, state, stats, ll, regularization=regularization, e_backend=e_backend,
-                       m_backend=m_backend, method=method)
+        new, change = m_update(family, state, stats, ll, regularization=regularization, e_backend=e_backend,
+                               m_backend=m_backend, method=method)
         if new is None:
             message = f"iteration {iteration} produced a non-finite iterate; returning the last finite model"
             if math.isfinite(ll):
                 lls.append(ll)
             break
-        change = param_change_numpy(state, new)
         lls.append(ll)
         changes.append(change)
         state = new

@@ -53,15 +53,8 @@ def param_change_jax(old, new):
     )
 
 
-def state_is_finite_numpy(state, log_likelihood):
-    """Whether every parameter of the state and the log-likelihood are finite."""
-    return (math.isfinite(log_likelihood)
-            and all(math.isfinite(float(value)) for value in state.subordinator)
-            and all(bool(np.isfinite(leaf).all()) for leaf in (state.mu, state.gamma, state.L_Sigma)))
-
-
 def state_is_finite_jax(state, log_likelihood):
-    """Traceable twin of :func:`state_is_finite_numpy`."""
+    """Whether every parameter of the (JAX) state and the log-likelihood are finite; traceable."""
     ok = jnp.isfinite(log_likelihood)
     for leaf in jax.tree_util.tree_leaves(state):
         ok = ok & jnp.all(jnp.isfinite(leaf))

@@ -24,7 +24,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from normix._em.batch import _em_while, _on, m_update, summarize_compiled
-from normix._em.convergence import param_change_numpy
 from normix._em.progress import Progress
 from normix._em.protocol import MixtureStatistics
 from normix._em.result import EMResult
@@ -147,15 +146,15 @@ def run_many_loop(family, states, datasets, index, *, max_iter, tol, verbose, re
             if not running[k]:
                 continue
             ll = float(mean_lls[j])
-            new = m_update(family, states[k], MixtureStatistics(*(leaf[j] for leaf in stats)), ll,
-                           regularization=regularization, e_backend="cpu", m_backend=m_backend, method=method)
+            new, change = m_update(family, states[k], MixtureStatistics(*(leaf[j] for leaf in stats)), ll,
+                                   regularization=regularization, e_backend="cpu", m_backend=m_backend,
+                                   method=method)
             if new is None:
                 messages[k] = f"iteration {iteration} produced a non-finite iterate; returning the last finite model"
                 if math.isfinite(ll):
                     lls[k].append(ll)
                 running[k] = False
                 continue
-            change = param_change_numpy(states[k], new)
             lls[k].append(ll)
             changes[k].append(change)
             states[k] = new
