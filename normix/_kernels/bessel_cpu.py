@@ -1,7 +1,7 @@
 """Modified Bessel function of the second kind in log space, numba twin (twin: ``bessel_jax.py``).
 
 K_v = K_(-v) (DLMF 10.27.3), so the cores work with a = |v| and restore the sign
-of the odd derivative at the end.  Two methods, chosen per element:
+of the odd derivative at the end.  Three methods, chosen per element:
 
 * Quadrature (Takekawa 2022, SoftwareX 17, 100923).  K_a(z) = ∫_0^∞ exp(-z cosh t)
   cosh(a t) dt (DLMF 10.32.9) by the trapezoid rule on a window around the peak
@@ -13,6 +13,11 @@ of the odd derivative at the end.  Two methods, chosen per element:
   ∂/∂a and ∂²/∂a² (the weights t tanh(at) and t²) and K_(a±1) (cosh((a±1)t)).
 * Temme's series for small z and small order (``bessel_series_cpu``), where the
   integrand is flat over [0, log(2/z)] and the quadrature would need many nodes.
+* Closed forms at half-integer orders |v| = n + 1/2, n <= LOG_KV_HALF_MAX_ORDER
+  (``bessel_half_cpu``), for the value, the ratios and ∂/∂v (not ∂²/∂v², which
+  ``log_kv_derivatives`` and the GIG Newton core take from the other two methods).
+  The JAX twin keeps its quadrature and series there (differentiable in v); the
+  twins agree to rounding.
 
 ∂/∂z log K_v = |v|/z - K_(|v|+1)/K_|v| (DLMF 10.29.2).
 """
@@ -31,6 +36,7 @@ from normix._kernels._constants import (
     LOG_KV_WINDOW_DROP,
 )
 from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
+from normix._kernels.bessel_half_cpu import half_integer, is_half_integer
 from normix._kernels.bessel_series_cpu import temme, temme_log_value
 
 __all__ = ["log_kv", "log_kv_derivatives", "kv_ratio"]
@@ -261,6 +267,8 @@ def log_kv_scalar(v, z):
     if _is_edge(v, z):
         return log_kv_derivatives_scalar(v, z)[0]
     a = abs(v)
+    if is_half_integer(a, z):
+        return half_integer(a, z)[0]
     if _use_series(a, z):
         return temme_log_value(a, z)
     return _quadrature(a, z, 0, 0)[0]
@@ -286,7 +294,9 @@ def log_kv_ratio_dv_scalar(v, z):
         log_k, _, d1, _ = log_kv_derivatives_scalar(v, z)
         return log_k, _ratio_edge(v, z), d1
     a = abs(v)
-    if _use_series(a, z):
+    if is_half_integer(a, z):
+        log_k, up, down, d1 = half_integer(a, z)
+    elif _use_series(a, z):
         log_k, d1, _, up, down, _, _ = temme(a, z)
     else:
         side = 1 if v >= 0.0 else -1
@@ -322,7 +332,9 @@ def kv_ratio_scalar(v, z):
     if _is_edge(v, z):
         return _ratio_edge(v, z)
     a = abs(v)
-    if _use_series(a, z):
+    if is_half_integer(a, z):
+        _, up, down, _ = half_integer(a, z)
+    elif _use_series(a, z):
         _, _, _, up, down, _, _ = temme(a, z)
     else:
         side = 1 if v >= 0.0 else -1

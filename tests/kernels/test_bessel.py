@@ -11,12 +11,13 @@ import warnings
 
 import jax
 import jax.numpy as jnp
+import mpmath
 import numba
 import numpy as np
 import pytest
 
 import normix  # noqa: F401  (turns on float64 in JAX)
-from normix._kernels import bessel_cpu, bessel_jax
+from normix._kernels import bessel_cpu, bessel_half_cpu, bessel_jax
 from normix._kernels.log_bessel import log_kv as public_log_kv
 
 REF = np.load(pathlib.Path(__file__).resolve().parent / "data" / "bessel_reference.npz")
@@ -144,6 +145,61 @@ def test_one_pass_core_matches_mpmath_and_the_lower_orders():
     assert scaled_error(d_lo[inside], dv_lo).max() <= 1e-12
     ratio_lo2 = bessel_cpu.kv_ratio(a - 2.0, z)
     assert np.abs(np.log(down_lo[inside] * ratio_lo2)).max() <= 1e-12
+
+
+@numba.njit
+def _exp_e1_cpu(x):
+    out = np.empty(x.size)
+    for i in range(x.size):
+        out[i] = bessel_half_cpu.exp_e1(x[i])
+    return out
+
+
+def test_exp_e1_matches_mpmath_on_every_piece():
+    """e^x E_1(x), the order derivative at v = 1/2: series, each Chebyshev piece and its ends, continued fraction."""
+    ends = 0.5 * 2.0 ** np.arange(7)
+    x = np.concatenate([np.geomspace(1e-300, 1e300, 121), np.linspace(0.3, 40.0, 150), ends,
+                        np.nextafter(ends, 0.0), np.nextafter(ends, np.inf)])
+    ref = np.array([float(mpmath.exp(t) * mpmath.e1(t)) if t < 1e6 else float(1.0 / (t + 1.0 - 1.0 / (t + 3.0)))
+                    for t in map(mpmath.mpf, x)])
+    np.testing.assert_allclose(_exp_e1_cpu(x), ref, rtol=1e-15)
+
+
+@functools.cache
+def _half_integer_reference():
+    a = np.repeat([0.5, 1.5, 2.5, 5.5, 13.5, 32.5], 9)
+    z = np.tile([1e-300, 1e-20, 1e-3, 0.4, 2.0, 7.0, 60.0, 1e4, 1e300], 6)
+    rows = []
+    with mpmath.workdps(40):
+        for order, arg in zip(a, z):
+            order, arg = mpmath.mpf(order), mpmath.mpf(arg)
+            k = mpmath.besselk(order, arg)
+            dv = mpmath.diff(lambda t: mpmath.log(mpmath.besselk(t, arg)), order)
+            rows.append([float(mpmath.log(k)), float(mpmath.besselk(order + 1, arg) / k),
+                         float(mpmath.besselk(order - 1, arg) / k), float(dv)])
+    return a, z, np.array(rows).T
+
+
+def test_half_integer_closed_forms_match_mpmath():
+    """|v| = n + 1/2: log K_v, both ratios and ∂/∂v log K_v from the closed forms, both signs of v."""
+    a, z, (log_k, up, down, dv) = _half_integer_reference()
+    for sign in (1.0, -1.0):
+        got_log_k, got_ratio, got_dv = bessel_cpu.log_kv_ratio_dv(sign * a, z)
+        assert scaled_error(got_log_k, log_k).max() <= 1e-14
+        np.testing.assert_allclose(got_ratio, up if sign > 0 else down, rtol=1e-14)
+        assert scaled_error(got_dv, sign * dv).max() <= 1e-14
+        np.testing.assert_array_equal(bessel_cpu.log_kv(sign * a, z), got_log_k)
+        np.testing.assert_array_equal(bessel_cpu.kv_ratio(sign * a, z), got_ratio)
+
+
+def test_half_integer_orders_join_their_neighbours():
+    """The closed forms and the quadrature or series one ulp away in the order agree (no seam)."""
+    a = np.repeat(np.arange(33) + 0.5, 5)
+    z = np.tile([1e-5, 0.5, 1.9, 3.0, 200.0], 33)
+    exact = bessel_cpu.log_kv_ratio_dv(a, z)
+    beside = bessel_cpu.log_kv_ratio_dv(np.nextafter(a, np.inf), z)
+    for got, near in zip(exact, beside):
+        np.testing.assert_allclose(got, near, rtol=5e-14, atol=1e-14)
 
 
 def test_order_symmetry_is_exact(twin):
