@@ -7,8 +7,16 @@ case the CPU twin and the JAX twin (eager, under ``jax.jit`` and under
 tolerance, give the same shapes, dtypes and NaN/inf pattern, and leave their
 inputs untouched.  Agreement with independent oracles (mpmath, quadrature) is
 tested per kernel in ``tests/kernels``.
+
+JAX compiles once per function and input shape, so the JAX side of every case is
+run on inputs padded (with copies of their first element along the leading axis)
+to the longest case of the same kernel and layout, through one jitted function per
+kernel and static arguments: cases of an elementwise kernel then share one
+compilation instead of one each.  Outputs are cut back to the case's own length
+before they are compared.
 """
 import copy
+import functools
 import importlib
 
 import jax
@@ -79,6 +87,62 @@ def bind_static(func, args, array_idx):
     return bound
 
 
+def _layout(args, in_axes):
+    """What must match for two cases to share compiled code: statics, and ndim and trailing shape of arrays."""
+    return tuple(
+        ("array", a.ndim, a.shape[1:], ax) if isinstance(a, np.ndarray) else ("static", repr(a))
+        for a, ax in zip(args, in_axes)
+    )
+
+
+def _elementwise(case):
+    """Tuple cases (elementwise kernels) whose arrays share their leading length: rows are independent."""
+    if isinstance(case, dict):
+        return False
+    arrays = [a for a in case if isinstance(a, np.ndarray)]
+    return all(a.ndim >= 1 for a in arrays) and len({a.shape[0] for a in arrays}) == 1
+
+
+@functools.cache
+def padded_length(name, family, layout):
+    """Longest leading length among the elementwise cases of kernel ``name`` with this layout."""
+    lengths = []
+    for case in case_module(family).CASES[name].values():
+        args, _, in_axes = unpack_case(case)
+        if _elementwise(case) and _layout(args, in_axes) == layout:
+            lengths.append(next(a.shape[0] for a in args if isinstance(a, np.ndarray)))
+    return max(lengths)
+
+
+def pad_leading(args, length):
+    """Array arguments padded to ``length`` along axis 0 with copies of their first element."""
+    out = []
+    for a in args:
+        if isinstance(a, np.ndarray) and a.ndim >= 1 and a.shape[0] < length:
+            a = np.concatenate([a, np.repeat(a[:1], length - a.shape[0], axis=0)])
+        out.append(a)
+    return out
+
+
+def cut_leading(out, length):
+    return tuple(np.asarray(o)[:length] for o in as_tuple(out))
+
+
+@functools.cache
+def jitted_kernel(name, statics):
+    """One ``jax.jit`` of the JAX twin of ``name`` with the static arguments ``statics`` bound, shared by cases."""
+    kernel = getattr(dispatch.kernels("jax"), name)
+    positions = dict(statics)
+
+    def bound(*arrays):
+        full = list(arrays)
+        for i in sorted(positions):
+            full.insert(i, positions[i])
+        return kernel(*full)
+
+    return jax.jit(bound)
+
+
 def test_every_kernel_has_both_twins():
     assert dispatch.registry_problems() == []
     assert REGISTRY, "the kernel registry is empty"
@@ -124,7 +188,8 @@ def cpu_per_slice(kernel, args, in_axes):
 
 @pytest.mark.parametrize("name,family,case_name", all_cases())
 def test_cpu_twin_matches_jax_twin(name, family, case_name):
-    args, vmap_args, in_axes = unpack_case(case_module(family).CASES[name][case_name])
+    case = case_module(family).CASES[name][case_name]
+    args, vmap_args, in_axes = unpack_case(case)
     rtol, atol = tolerances(family, name)
     cpu_kernel = getattr(dispatch.kernels("cpu"), name)
     jax_kernel = getattr(dispatch.kernels("jax"), name)
@@ -134,18 +199,34 @@ def test_cpu_twin_matches_jax_twin(name, family, case_name):
     for before, after in zip(pristine, args):
         np.testing.assert_array_equal(np.asarray(before), np.asarray(after), err_msg=f"{name} mutated its input")
 
-    array_idx = split_static(args)
-    bound = bind_static(jax_kernel, args, array_idx)
-    jax_args = [jnp.asarray(args[i]) for i in array_idx]
-    assert_twins_agree(cpu_out, bound(*jax_args), rtol, atol, f"{name}/{case_name} eager")
-    assert_twins_agree(cpu_out, jax.jit(bound)(*jax_args), rtol, atol, f"{name}/{case_name} jit")
+    if _elementwise(case):
+        length = next(a.shape[0] for a in args if isinstance(a, np.ndarray))
+        padded = pad_leading(args, padded_length(name, family, _layout(args, in_axes)))
 
-    vmap_idx = split_static(vmap_args)
-    vmap_bound = bind_static(jax_kernel, vmap_args, vmap_idx)
+        def run(out):
+            return cut_leading(out, length)
+    else:
+        padded = args
+
+        def run(out):
+            return out
+
+    array_idx = split_static(padded)
+    bound = bind_static(jax_kernel, padded, array_idx)
+    jax_args = [jnp.asarray(padded[i]) for i in array_idx]
+    statics = tuple((i, a) for i, a in enumerate(padded) if i not in array_idx)
+    assert_twins_agree(cpu_out, run(bound(*jax_args)), rtol, atol, f"{name}/{case_name} eager")
+    jit_out = jitted_kernel(name, statics)(*jax_args)
+    assert_twins_agree(cpu_out, run(jit_out), rtol, atol, f"{name}/{case_name} jit")
+
+    padded_vmap = padded if vmap_args is args else vmap_args
+    vmap_idx = split_static(padded_vmap)
+    vmap_bound = bind_static(jax_kernel, padded_vmap, vmap_idx)
     axes = [in_axes[i] for i in vmap_idx]
-    vmapped = jax.vmap(vmap_bound, in_axes=axes)(*[jnp.asarray(vmap_args[i]) for i in vmap_idx])
+    vmapped = jax.vmap(vmap_bound, in_axes=axes)(*[jnp.asarray(padded_vmap[i]) for i in vmap_idx])
     expected = cpu_per_slice(cpu_kernel, vmap_args, in_axes)
-    assert_twins_agree(expected, vmapped, rtol, atol, f"{name}/{case_name} vmap")
+    assert_twins_agree(expected, run(vmapped) if vmap_args is args else vmapped, rtol, atol,
+                       f"{name}/{case_name} vmap")
 
 
 def test_cpu_kernels_reject_traced_values():
