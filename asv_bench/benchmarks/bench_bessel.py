@@ -20,6 +20,7 @@ from .common import best_time, floor_inputs, floor_time
 
 N = 100_000
 FIXED_ORDER = -2.7
+HALF_ORDER = -5.5  # the NIG posterior order -(d + 1)/2 at d = 10: closed forms on the numba twin
 
 
 def _calls(backend, v, z):
@@ -28,10 +29,12 @@ def _calls(backend, v, z):
             "log_kv": lambda: bessel_cpu.log_kv(v, z),
             "log_kv + d/dv": lambda: bessel_cpu.log_kv_ratio_dv(v, z),
             "fixed v: log_kv_ratio_dv": lambda: bessel_cpu.log_kv_ratio_dv(FIXED_ORDER, z),
+            "half-integer v: log_kv_ratio_dv": lambda: bessel_cpu.log_kv_ratio_dv(HALF_ORDER, z),
             "log_kv_derivatives": lambda: bessel_cpu.log_kv_derivatives(v, z),
         }
     vj, zj = jnp.asarray(v), jnp.asarray(z)
     fixed = jnp.full_like(zj, FIXED_ORDER)
+    half = jnp.full_like(zj, HALF_ORDER)
     log_kv = jax.jit(bessel_jax.log_kv)
     ratio_dv = jax.jit(bessel_jax.log_kv_ratio_dv)
     derivatives = jax.jit(bessel_jax.log_kv_derivatives)
@@ -39,12 +42,14 @@ def _calls(backend, v, z):
         "log_kv": lambda: log_kv(vj, zj),
         "log_kv + d/dv": lambda: ratio_dv(vj, zj),
         "fixed v: log_kv_ratio_dv": lambda: ratio_dv(fixed, zj),
+        "half-integer v: log_kv_ratio_dv": lambda: ratio_dv(half, zj),
         "log_kv_derivatives": lambda: derivatives(vj, zj),
     }
 
 
 class BesselSpeed:
-    params = (["cpu", "jax"], ["log_kv", "log_kv + d/dv", "fixed v: log_kv_ratio_dv", "log_kv_derivatives"])
+    params = (["cpu", "jax"], ["log_kv", "log_kv + d/dv", "fixed v: log_kv_ratio_dv", "half-integer v: log_kv_ratio_dv",
+                               "log_kv_derivatives"])
     param_names = ["backend", "case"]
     timeout = 600
 
