@@ -164,15 +164,9 @@ def _minibatch_run(family, regularization, method, max_iter, batch_size, averagi
 
 _minibatch_full = jax.jit(_minibatch_run, static_argnums=(0, 1, 2, 3, 4, 5))
 
-# Step exponent and averaging of the mini-batch fitter's defaults (see its docstring).
+# Default step exponents of the two fitters (see their docstrings).
 MINIBATCH_STEP_EXPONENT = 0.5
 ONLINE_STEP_EXPONENT = 1.0
-
-
-def _minibatch(family, regularization, method, max_iter, batch_size, X, state, key, tau0, tol):
-    """Mini-batch EM with the default step exponent and averaging; ``(state, ll, changes, n, converged, ok)``."""
-    return _minibatch_full(family, regularization, method, max_iter, batch_size, True, X, state, key, tau0,
-                           jnp.asarray(MINIBATCH_STEP_EXPONENT), tol)[:6]
 
 
 def _plural(unit, count):
