@@ -29,7 +29,7 @@ def test_many_kernel_equals_one_call_per_problem(d):
 
 
 def test_many_kernel_does_not_depend_on_the_thread_count():
-    X, index, *params = many_problem(3000, 3, [0, 0, 0], 1)  # 9000 rows in all: the parallel pass
+    X, index, *params = many_problem(5000, 3, [0, 0], 1)  # more than ESTEP_SERIAL_MAX_ROWS rows: the parallel pass
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
