@@ -11,17 +11,16 @@ so the numbers equal K separate calls (bit for bit while the two whitenings stay
 and do not depend on the number of threads.
 
 Work plan.  One ``prange`` loop runs over the K x parts (problem, part) pairs, so the
-threads share the work across problems and across the rows of each problem at once:
-K small fits (n of a few thousand, which one call runs on a single thread) keep every
-thread busy, and a few large ones split their rows as a single call would.  The loop
-runs on one thread when each problem has at most ``ESTEP_SERIAL_MAX_ROWS`` rows, the
-rule of the single-problem kernel, so a many-problem call is parallel exactly when one
-call per problem would be.  Measured with ``benchmarks/em.py --only many`` on the
-shared 2-core machines (load average about 3.5): 8 NIG fits of 3000 rows, d = 2, in one
-``fit_many`` took 1.17 s with the loop parallel over all 24000 rows against 0.16 s on one
-thread (each parallel pass, between two Python M-steps, waited milliseconds for its
-threads), and 0.17 s for the 8 fits one after another.  Above ``ESTEP_FUSED_MAX_DIM`` the problems run one after another through the
-blocked BLAS path of the single-problem kernel.
+threads share the work across problems and across the rows of each problem at once (K
+fits finish together instead of one after another).  The loop runs on one thread when
+each problem has at most ``ESTEP_SERIAL_MAX_ROWS`` rows, the rule of the single-problem
+kernel, so a many-problem call is parallel exactly when one call per problem would be.
+Measured with ``benchmarks/em.py --only many`` on the shared 2-core machines (load
+average about 3.5): 8 NIG fits of 3000 rows, d = 2, in one ``fit_many`` took 1.17 s with
+the loop parallel over all 24000 rows against 0.16 s on one thread (each parallel pass,
+between two Python M-steps, waited milliseconds for its threads), and 0.17 s for the 8
+fits one after another.  Above ``ESTEP_FUSED_MAX_DIM`` the problems run one after
+another through the blocked BLAS path of the single-problem kernel.
 """
 import numpy as np
 
