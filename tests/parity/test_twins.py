@@ -33,12 +33,24 @@ def case_module(family):
     return importlib.import_module(f"normix._kernels.cases.{family}")
 
 
+MODES = ("eager", "jit", "vmap")
+
+
 def all_cases():
+    """(kernel, family, case, mode) for every case and every way of running the JAX twin.
+
+    Each mode of each case compiles its own program.  The fast suite runs the
+    ``regular`` case in all three modes and the other cases under ``jax.jit`` (the
+    way the library calls the kernels); their eager and vmapped runs are marked slow.
+    """
     params = []
     for name, family in sorted(REGISTRY.items()):
         cases = getattr(case_module(family), "CASES", {}).get(name, {})
         for case_name in sorted(cases):
-            params.append(pytest.param(name, family, case_name, id=f"{name}-{case_name}"))
+            for mode in MODES:
+                slow = case_name != "regular" and mode != "jit"
+                params.append(pytest.param(name, family, case_name, mode, id=f"{name}-{case_name}-{mode}",
+                                           marks=[pytest.mark.slow] if slow else []))
     return params
 
 
@@ -186,8 +198,8 @@ def cpu_per_slice(kernel, args, in_axes):
     return tuple(np.stack([np.asarray(o[k]) for o in outs]) for k in range(len(outs[0])))
 
 
-@pytest.mark.parametrize("name,family,case_name", all_cases())
-def test_cpu_twin_matches_jax_twin(name, family, case_name):
+@pytest.mark.parametrize("name,family,case_name,mode", all_cases())
+def test_cpu_twin_matches_jax_twin(name, family, case_name, mode):
     case = case_module(family).CASES[name][case_name]
     args, vmap_args, in_axes = unpack_case(case)
     rtol, atol = tolerances(family, name)
@@ -215,9 +227,13 @@ def test_cpu_twin_matches_jax_twin(name, family, case_name):
     bound = bind_static(jax_kernel, padded, array_idx)
     jax_args = [jnp.asarray(padded[i]) for i in array_idx]
     statics = tuple((i, a) for i, a in enumerate(padded) if i not in array_idx)
-    assert_twins_agree(cpu_out, run(bound(*jax_args)), rtol, atol, f"{name}/{case_name} eager")
-    jit_out = jitted_kernel(name, statics)(*jax_args)
-    assert_twins_agree(cpu_out, run(jit_out), rtol, atol, f"{name}/{case_name} jit")
+    if mode == "eager":
+        assert_twins_agree(cpu_out, run(bound(*jax_args)), rtol, atol, f"{name}/{case_name} eager")
+        return
+    if mode == "jit":
+        jit_out = jitted_kernel(name, statics)(*jax_args)
+        assert_twins_agree(cpu_out, run(jit_out), rtol, atol, f"{name}/{case_name} jit")
+        return
 
     padded_vmap = padded if vmap_args is args else vmap_args
     vmap_idx = split_static(padded_vmap)
