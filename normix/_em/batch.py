@@ -255,6 +255,9 @@ class BatchEMFitter:
                                       e_backend=self.e_step_backend, m_backend=self.m_step_backend,
                                       method=self.m_step_method, callback=callback)
         state, lls, changes, converged, message = outcome
+        degeneracy = family.em_degeneracy(X, state)
+        if degeneracy is not None:
+            converged, message = False, f"{degeneracy}; {message}"
         result = EMResult(model=family.em_model(state), log_likelihoods=lls, param_changes=changes,
                           n_iter=len(changes), converged=converged,
                           elapsed_time=time.perf_counter() - start, message=message)

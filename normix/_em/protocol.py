@@ -70,4 +70,7 @@ class EMFamily:
     ``em_regularize(state, regularization, backend) -> MixtureState``
         ``'none'`` returns the state; ``'det_sigma_one'`` rescales to ``|Sigma| = 1``
         leaving the marginal law unchanged.
+    ``em_degeneracy(X, state) -> str or None``
+        Why the likelihood has no maximum at ``state`` (it diverges there), or
+        ``None``; a fit that ends in such a state never reports convergence.
     """

@@ -30,6 +30,7 @@ import numpy as np
 from normix._em.batch import M_STEP_METHODS, BatchEMFitter
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
+from normix._kernels._constants import ESTEP_VG_B_FLOOR
 from normix._serialization import save_model
 from normix._validation import as_real_array, check_data, check_vector, is_traced
 from normix.mixtures._compiled import compiled, compiled_kernel
@@ -328,6 +329,30 @@ class NormalMixture(eqx.Module):
         subordinator = cls._joint_class._subordinator_m_step(stats.s1, stats.s2, stats.s3, state.subordinator,
                                                              backend, method)
         return MixtureState(mu, gamma, L_Sigma, tuple(subordinator))
+
+    @classmethod
+    def em_degeneracy(cls, X, state):
+        """Why the likelihood diverges at ``state``, or ``None``.
+
+        With b = 0 (a Gamma subordinator: VG, or GH at that limit) the marginal density at
+        x = μ is f(μ) ∝ ∫ y^(p - d/2 - 1) e^(-a y/2) dy, infinite for p ≤ d/2.  When μ also
+        sits on a data row (Mahalanobis Q = (x - μ)ᵀΣ⁻¹(x - μ) below the E-step's floor
+        ``ESTEP_VG_B_FLOOR``, where the posterior moments are no longer exact) the likelihood
+        is unbounded along this path and no maximum-likelihood estimate exists.
+        """
+        p, a, b = (float(v) for v in cls._joint_class._to_gig(*(np.asarray(t) for t in state.subordinator)))
+        d = X.shape[1]
+        if b != 0.0 or p > d / 2:
+            return None
+        mu, L = np.asarray(state.mu), np.asarray(state.L_Sigma)
+        z = np.linalg.solve(L, (X - mu).T)
+        q = np.sum(z * z, axis=0)
+        row = int(np.argmin(q))
+        if q[row] >= ESTEP_VG_B_FLOOR:
+            return None
+        return (f"degenerate fit: mu sits on data row {row} (Mahalanobis distance squared {q[row]:.1e}) with "
+                f"the subordinator's shape p = {p:.4g} <= d/2 = {d / 2:g}, where the density at mu is "
+                f"infinite: the likelihood is unbounded and has no maximum")
 
     @classmethod
     def em_regularize(cls, state, regularization, backend):

@@ -121,11 +121,16 @@ def test_em_fit_is_finite_monotone_and_honest(case, seed, n):
     result = type(model).default_init(X).fit(X, max_iter=25, tol=1e-6, e_step_backend="cpu", m_step_backend="cpu")
     lls = np.asarray(result.log_likelihoods)
     assert np.all(np.isfinite(lls)) and lls.size >= 1
-    # EM never decreases the likelihood (tolerance for rounding and the inner GIG solve).
-    assert np.all(np.diff(lls) >= -1e-8 * np.maximum(1.0, np.abs(lls[1:])))
+    # A VG fit may run into the unbounded likelihood (mu on a data row with alpha <= d/2); the
+    # E-step is then floored, its numbers are no longer the likelihood, and the result must say so.
+    degenerate = result.message.startswith("degenerate fit")
+    assert degenerate == (type(model).em_degeneracy(X, type(model).em_state(result.model, "cpu")) is not None)
+    if not degenerate:
+        # EM never decreases the likelihood (tolerance for rounding and the inner GIG solve).
+        assert np.all(np.diff(lls) >= -1e-8 * np.maximum(1.0, np.abs(lls[1:])))
     changes = np.asarray(result.param_changes)
-    assert result.converged == bool(changes.size and changes[-1] < 1e-6)
-    assert result.converged or result.n_iter == 25 or "non-finite" in result.message
+    assert result.converged == (bool(changes.size and changes[-1] < 1e-6) and not degenerate)
+    assert result.converged or result.n_iter == 25 or "non-finite" in result.message or degenerate
     assert result.n_iter == changes.size
     final = float(result.model.marginal_log_likelihood(X))
     assert np.isfinite(final) and final >= lls[0] - 1e-8 * abs(lls[0])
