@@ -3,7 +3,8 @@
 Typical uses are multi-start (keep the best of several initial models), bootstrap
 resamples and rolling windows.  A *problem* is a (starting model, data set) pair; each
 keeps its own iteration count, histories and convergence flag, exactly as if it had been
-fitted alone (the iterates are the same numbers).
+fitted alone (the iterates are the same numbers, and a fit that ends degenerate, see
+``em_degeneracy``, is reported as in ``BatchEMFitter.fit``).
 
 * Both backends ``'jax'`` (and ``verbose <= 1``): the compiled batch-EM loop is
   ``jax.vmap``-ed over the problems, so all fits run as one program (on a GPU, side
@@ -111,8 +112,12 @@ def fit_many(fitter, models, X, select="all"):
                                  e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend,
                                  method=fitter.m_step_method)
     elapsed = time.perf_counter() - start
-    results = [EMResult(family.em_model(state), lls, changes, len(changes), converged, elapsed, message)
-               for state, lls, changes, converged, message in outcomes]
+    results = []
+    for k, (state, lls, changes, converged, message) in enumerate(outcomes):
+        degeneracy = family.em_degeneracy(datasets[index[k]], state)
+        if degeneracy is not None:
+            converged, message = False, f"{degeneracy}; {message}"
+        results.append(EMResult(family.em_model(state), lls, changes, len(changes), converged, elapsed, message))
     if select == "best":
         return best_result(family, [state for state, *_ in outcomes], results, datasets)
     return results
