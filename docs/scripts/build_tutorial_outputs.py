@@ -41,6 +41,7 @@ PAGES = {
     "tutorials/initialization_multistart.md": False,
     "tutorials/real_data.md": False,
     "tutorials/backends.md": False,
+    "tutorials/divergences.md": False,
 }
 
 #: Relative tolerance of the comparison of a page's numbers with a fresh run.
