@@ -324,3 +324,12 @@ def test_fit_with_jax_backend(tmp_path):
     row = json.loads((tmp_path / "summary.json").read_text())["families"][0]
     model = normix.load(tmp_path / "vg.json")
     assert log_likelihood(model, X, "jax") == pytest.approx(row["log_likelihood"], rel=1e-13)
+
+
+def test_a_fit_that_stops_early_says_why(tmp_path):
+    X = np.random.default_rng(1).standard_t(5, size=(200, 2))
+    np.save(tmp_path / "t5.npy", X)
+    status, out, err = call("fit", str(tmp_path / "t5.npy"), "--family", "nig", "--max-iter", "1", "--no-plots")
+    assert status == 0, err
+    assert "[1/1] NIG (NormalInverseGaussian): NOT converged, 1 iterations" in err
+    assert "stopped after max_iter=1 iterations without meeting tol=" in err

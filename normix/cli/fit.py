@@ -84,6 +84,8 @@ def fit_all(families, X, options, err):
         else:
             state = "converged" if fit.result.converged else "NOT converged"
             err.write(f"{label}: {state}, {fit.result.n_iter} iterations, {fit.seconds:.1f} s\n")
+            if not fit.result.converged:
+                err.write(f"{label}: {fit.result.message}\n")
         err.flush()
         fits.append(fit)
     return fits
