@@ -25,7 +25,7 @@ another through the blocked BLAS path of the single-problem kernel.
 import numpy as np
 
 from normix._kernels._constants import ESTEP_FUSED_MAX_DIM
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._numba import array_kernel, prange
 from normix._kernels.estep_cpu import (
     _N_SCALARS,
     _accumulate_row,
@@ -34,25 +34,11 @@ from normix._kernels.estep_cpu import (
     _parts,
     _posterior,
     _setup,
+    _whiten_row,
     estep_statistics,
 )
 
 __all__ = ["estep_statistics_many"]
-
-
-@scalar_core
-def _whiten(X, i, mu, L, inv_diag, g, z):
-    """(Q, lin) of row i: forward substitution L z = x_i - mu with 1 / L_jj precomputed (z is scratch)."""
-    q = 0.0
-    lin = 0.0
-    for j in range(mu.size):
-        s = X[i, j] - mu[j]
-        for k in range(j):
-            s -= L[j, k] * z[k]
-        z[j] = s * inv_diag[j]
-        q += z[j] * z[j]
-        lin += z[j] * g[j]
-    return q, lin
 
 
 @array_kernel
@@ -80,7 +66,7 @@ def _many_kernel(X, index, mu, gamma, L, p, a, b, acc):
         z = np.empty(d)
         local = np.zeros(acc.shape[2])
         for i in range(start, stop):
-            q, lin = _whiten(data, i, mu[k], L[k], inv_diag[k], G[k], z)
+            q, lin = _whiten_row(data, i, mu[k], L[k], inv_diag[k], G[k], z)
             psi, e1, e2, e3 = _posterior(q, nu[k], alpha[k], b[k], beta_min[k])
             _accumulate_row(local, data, i, const[k] + psi + lin, e1, e2, e3, True)
         acc[k, job - k * parts, :] = local
