@@ -45,7 +45,7 @@ import numpy as np
 from normix._bregman import bregman_objective, solve_bregman
 from normix._kernels.dispatch import validate_backend
 from normix._serialization import save_model
-from normix._validation import check_data, check_vector, is_traced, real_input
+from normix._validation import check_data, check_positive_data, check_vector, is_traced, real_input
 
 
 def _to_numpy(value):
@@ -318,6 +318,23 @@ class ExponentialFamily(eqx.Module):
     def save(self, path):
         """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
         save_model(self, path)
+
+
+
+class PositiveSupportFamily(ExponentialFamily):
+    """An exponential family on x > 0 (the subordinators: Gamma, InverseGamma, InverseGaussian, GIG).
+
+    log p(x) is −inf for x <= 0, and fitting data must be positive.
+    """
+
+    @staticmethod
+    def _support(x):
+        inside = x > 0
+        return inside, jnp.where(inside, x, 1.0)
+
+    @classmethod
+    def _check_data(cls, X):
+        return check_positive_data(X, "X")
 
 
 def _per_observation(flags, inside):

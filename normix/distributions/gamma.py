@@ -12,12 +12,12 @@ import numpy as np
 from jax.scipy.special import gammainc, gammaln
 
 from normix._kernels import dispatch
-from normix._validation import check_greater, check_less, check_positive, check_positive_data, \
+from normix._validation import check_greater, check_less, check_positive, \
     check_sample_size, check_seed, check_shape, check_vector, real_input, require
-from normix.exponential_family import ExponentialFamily, closed_form_options
+from normix.exponential_family import PositiveSupportFamily, closed_form_options
 
 
-class Gamma(ExponentialFamily):
+class Gamma(PositiveSupportFamily):
     """Gamma(α, β): shape α > 0, rate β > 0 (scalars).
 
     Parameters
@@ -70,15 +70,6 @@ class Gamma(ExponentialFamily):
         """Start from ψ₀(α) − log α ≈ −1/(2α): α₀ = 1/(2 (log η₂ − η₁)), β₀ = α₀/η₂."""
         alpha = 0.5 / (jnp.log(eta[1]) - eta[0])
         return jnp.stack([alpha - 1.0, -alpha / eta[1]])
-
-    @staticmethod
-    def _support(x):
-        inside = x > 0
-        return inside, jnp.where(inside, x, 1.0)
-
-    @classmethod
-    def _check_data(cls, X):
-        return check_positive_data(X, "X")
 
     def mean(self):
         """E[X] = α/β."""

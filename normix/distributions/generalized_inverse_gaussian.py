@@ -28,9 +28,9 @@ from normix._kernels import dispatch
 from normix._kernels._constants import LOG_2
 from normix._kernels.gig_sampler import gig_sample
 from normix._kernels.log_bessel import log_kv
-from normix._validation import check_finite, check_less, check_positive, check_positive_data, \
+from normix._validation import check_finite, check_less, check_positive, \
     check_sample_size, check_seed, check_shape, check_vector, is_traced, real_input, require
-from normix.exponential_family import ExponentialFamily, as_backend_array
+from normix.exponential_family import PositiveSupportFamily, as_backend_array
 
 METHODS = ("newton", "lbfgs", "bfgs")
 
@@ -48,7 +48,7 @@ def _valid_eta(eta):
             eta[0] > -xp.log(eta[1]))
 
 
-class GeneralizedInverseGaussian(ExponentialFamily):
+class GeneralizedInverseGaussian(PositiveSupportFamily):
     """GIG(p, a, b): index p (any finite real), a > 0, b > 0 (scalars).
 
     Parameters
@@ -114,15 +114,6 @@ class GeneralizedInverseGaussian(ExponentialFamily):
     @classmethod
     def _theta_bounds(cls):
         return [(None, None), (None, 0.0), (None, 0.0)]
-
-    @staticmethod
-    def _support(x):
-        inside = x > 0
-        return inside, jnp.where(inside, x, 1.0)
-
-    @classmethod
-    def _check_data(cls, X):
-        return check_positive_data(X, "X")
 
     @staticmethod
     def expectation_params_batch(p, a, b, backend="jax"):

@@ -13,12 +13,12 @@ import numpy as np
 from jax.scipy.special import gammaincc, gammaln
 
 from normix._kernels import dispatch
-from normix._validation import check_greater, check_less, check_positive, check_positive_data, \
+from normix._validation import check_greater, check_less, check_positive, \
     check_sample_size, check_seed, check_shape, check_vector, real_input, require
-from normix.exponential_family import ExponentialFamily, closed_form_options
+from normix.exponential_family import PositiveSupportFamily, closed_form_options
 
 
-class InverseGamma(ExponentialFamily):
+class InverseGamma(PositiveSupportFamily):
     """InverseGamma(α, β): shape α > 0, rate β > 0 (scalars).
 
     Parameters
@@ -73,15 +73,6 @@ class InverseGamma(ExponentialFamily):
         """Start from ψ₀(α) − log α ≈ −1/(2α): α₀ = 1/(2(η₂ + log(−η₁))), β₀ = α₀/(−η₁)."""
         alpha = 0.5 / (eta[1] + jnp.log(-eta[0]))
         return jnp.stack([-alpha / eta[0], -(alpha + 1.0)])
-
-    @staticmethod
-    def _support(x):
-        inside = x > 0
-        return inside, jnp.where(inside, x, 1.0)
-
-    @classmethod
-    def _check_data(cls, X):
-        return check_positive_data(X, "X")
 
     def mean(self):
         """E[X] = β/(α − 1) for α > 1, +inf otherwise."""

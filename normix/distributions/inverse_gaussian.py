@@ -13,12 +13,12 @@ import numpy as np
 from jax.scipy.special import log_ndtr, ndtr
 
 from normix._kernels._constants import HALF_LOG_2PI
-from normix._validation import check_less, check_positive, check_positive_data, check_sample_size, check_seed, \
+from normix._validation import check_less, check_positive, check_sample_size, check_seed, \
     check_shape, check_vector, real_input
-from normix.exponential_family import ExponentialFamily, closed_form_options
+from normix.exponential_family import PositiveSupportFamily, closed_form_options
 
 
-class InverseGaussian(ExponentialFamily):
+class InverseGaussian(PositiveSupportFamily):
     """InverseGaussian(μ, λ): mean μ > 0, shape λ > 0 (scalars).
 
     Parameters
@@ -73,15 +73,6 @@ class InverseGaussian(ExponentialFamily):
         """The closed-form inverse (μ = η₁, 1/λ = η₂ − 1/η₁) as the solver's start."""
         lam = 1.0 / (eta[1] - 1.0 / eta[0])
         return jnp.stack([-lam / (2.0 * eta[0] ** 2), -0.5 * lam])
-
-    @staticmethod
-    def _support(x):
-        inside = x > 0
-        return inside, jnp.where(inside, x, 1.0)
-
-    @classmethod
-    def _check_data(cls, X):
-        return check_positive_data(X, "X")
 
     def log_prob(self, x):
         """log f(x) = ½ log(λ/(2π)) − (3/2) log x − λ (x − μ)² / (2 μ² x) (−inf for x <= 0 and x = +inf).
