@@ -37,6 +37,7 @@ from normix._kernels._constants import (
     LOG_PI,
 )
 from normix._kernels._numba import scalar_core
+from normix._kernels.bessel_series_cpu import times_ratio
 
 __all__ = []
 
@@ -80,8 +81,7 @@ def is_half_integer(a, z):
 def half_integer(a, z):
     """(log K_a, K_(a+1)/K_a, K_(a-1)/K_a, ∂_a log K_a) for a = n + 1/2 (:func:`is_half_integer`).
 
-    The ratios above 1e100 add their logarithms to log K_a, the others are multiplied
-    into a product whose logarithm is taken when it passes 1e200 and at the end.
+    The ratios K_(m+1)/K_m are accumulated by :func:`.bessel_series_cpu.times_ratio`, free of overflow.
     """
     two_over_z = 2.0 / z
     log_k = 0.5 * (LOG_PI - LOG_2 - math.log(z)) - z
@@ -94,12 +94,6 @@ def half_integer(a, z):
         up = down + step
         inv_up = 1.0 / up
         d_prev, d = d, (d_prev * down + two_over_z) * inv_up + (step * inv_up) * d
-        if up > 1e100:
-            log_k += math.log(up)
-        else:
-            product *= up
-            if product > 1e200:
-                log_k += math.log(product)
-                product = 1.0
+        log_k, product = times_ratio(log_k, product, up)
         down = inv_up
     return log_k + math.log(product), down + a * two_over_z, down, d

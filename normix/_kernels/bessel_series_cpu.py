@@ -204,6 +204,21 @@ def _value_poly(coefficients, first, x):
     return p
 
 
+
+@scalar_core
+def times_ratio(log_k, product, ratio):
+    """(log K, product) after K ← K · ratio, with K = exp(log K) · product kept free of overflow.
+
+    A ratio above 1e100 adds its logarithm to log K; smaller ones are multiplied into
+    ``product``, whose logarithm moves into log K when it passes 1e200.
+    """
+    if ratio > 1e100:
+        return log_k + math.log(ratio), product
+    product *= ratio
+    if product > 1e200:
+        return log_k + math.log(product), 1.0
+    return log_k, product
+
 @scalar_core
 def temme_log_value(a, z):
     """log K_a(z) for a >= 0, small z: :func:`temme` on plain values (no derivatives).
@@ -252,12 +267,6 @@ def temme_log_value(a, z):
     product = 1.0
     up = kp / (0.5 * z * k0)
     for j in range(n):
-        if up > 1e100:
-            log_k += math.log(up)
-        else:
-            product *= up
-            if product > 1e200:
-                log_k += math.log(product)
-                product = 1.0
+        log_k, product = times_ratio(log_k, product, up)
         up = 2.0 * (mu + j + 1.0) / z + 1.0 / up
     return log_k + math.log(product)
