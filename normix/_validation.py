@@ -180,7 +180,9 @@ def check_lower_cholesky(value, name, size=None):
     """Return ``value`` after checking it is a lower-triangular (d, d) matrix with a positive, finite diagonal.
 
     Entries above the diagonal must be exactly zero; a factor with a non-positive
-    diagonal element does not define a positive-definite matrix.
+    diagonal element does not define a positive-definite matrix.  Concrete values are
+    checked at once (numpy); traced values carry the diagonal check into the program
+    through :func:`equinox.error_if` on the returned array.
     """
     shape = tuple(np.shape(value))
     if len(shape) != 2 or shape[0] != shape[1] or (size is not None and shape[0] != size):
@@ -188,6 +190,9 @@ def check_lower_cholesky(value, name, size=None):
         raise ValueError(f"{name} must be a square matrix of shape {expected}, got shape {shape}")
     value = check_finite(value, name)
     value = require(value, lambda a: (a == 0) | _lower_mask(a.shape[0]), name, "be lower triangular")
+    if not is_traced(value):
+        require(np.diagonal(np.asarray(value)), lambda a: a > 0, f"the diagonal of {name}", "be > 0")
+        return value
     diagonal = require(jnp.diagonal(value), lambda a: a > 0, f"the diagonal of {name}", "be > 0")
     return value.at[jnp.diag_indices(shape[0])].set(diagonal)
 
