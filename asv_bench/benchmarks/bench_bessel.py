@@ -5,7 +5,7 @@
 the numba twin; the JAX twin is reported, not targeted); ``time_call`` times one
 call; ``track_max_error_between_twins`` reports the largest
 |cpu - jax| / max(1, |cpu|) of log K_v(z) on the parity cases of
-``normix._kernels.cases.bessel`` (the mpmath oracle lives in ``tests/kernels``).
+``normix._kernels.parity_cases.bessel`` (the mpmath oracle lives in ``tests/kernels``).
 The plain script ``benchmarks/kernels.py`` prints the speed table at n = 1e6.
 """
 import jax
@@ -14,7 +14,7 @@ import numpy as np
 
 import normix  # noqa: F401  (float64 in JAX)
 from normix._kernels import bessel_cpu, bessel_jax
-from normix._kernels.cases.bessel import CASES
+from normix._kernels.parity_cases.bessel import CASES
 
 from .common import best_time, floor_inputs, floor_time
 

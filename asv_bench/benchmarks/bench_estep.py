@@ -9,7 +9,7 @@ import numpy as np
 
 import normix  # noqa: F401  (float64 in JAX)
 from normix._kernels import estep_cpu, estep_jax
-from normix._kernels.cases.estep import problem
+from normix._kernels.parity_cases.estep import problem
 
 from .common import best_time, floor_time
 

@@ -10,7 +10,7 @@ from scipy.special import digamma, polygamma
 
 import normix  # noqa: F401  (turns on float64 in JAX)
 from normix._kernels import digamma_cpu, digamma_jax
-from normix._kernels.cases.digamma import CASES, RTOL
+from normix._kernels.parity_cases.digamma import CASES, RTOL
 
 def reference_root(c):
     """α with ψ(α) − log α = c by mpmath findroot in log α, with enough digits for the cancellation."""

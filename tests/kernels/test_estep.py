@@ -28,7 +28,7 @@ import scipy.stats as st
 from normix._kernels import dispatch
 from normix._kernels._constants import ESTEP_BLOCK_ROWS, ESTEP_FUSED_MAX_DIM, ESTEP_VG_B_FLOOR
 from normix._kernels.bessel_cpu import log_kv
-from normix._kernels.cases.estep import problem
+from normix._kernels.parity_cases.estep import problem
 from normix._kernels.gig_cpu import gig_moments
 
 BACKENDS = ("cpu", "jax")
@@ -275,7 +275,7 @@ def test_vg_at_mu(p, backend):
 _THREAD_SCRIPT = """
 import hashlib, numpy as np
 from normix._kernels import estep_cpu
-from normix._kernels.cases.estep import problem
+from normix._kernels.parity_cases.estep import problem
 h = hashlib.sha256()
 for n, d in ((5000, 3), ({block} + 700, {blocked_dim})):
     args = problem(np.random.default_rng(d), n, d, 1.3, 0.8, 1.7)

@@ -1,7 +1,7 @@
 """Parity suite: every registered kernel's numba twin against its JAX twin.
 
 For each kernel in the dispatch registry, the case table in
-``normix._kernels.cases.<family>`` supplies regular and extreme inputs.  On every
+``normix._kernels.parity_cases.<family>`` supplies regular and extreme inputs.  On every
 case the CPU twin and the JAX twin (eager, under ``jax.jit`` and under
 ``jax.vmap`` over the leading axis) must agree to the kernel's stated relative
 tolerance, give the same shapes, dtypes and NaN/inf pattern, and leave their
@@ -30,7 +30,7 @@ REGISTRY = dispatch.registered_kernels()
 
 
 def case_module(family):
-    return importlib.import_module(f"normix._kernels.cases.{family}")
+    return importlib.import_module(f"normix._kernels.parity_cases.{family}")
 
 
 MODES = ("eager", "jit", "vmap")
@@ -163,14 +163,14 @@ def test_every_kernel_has_both_twins():
 @pytest.mark.parametrize("name,family", sorted(REGISTRY.items()))
 def test_every_kernel_has_regular_and_extreme_cases(name, family):
     cases = getattr(case_module(family), "CASES", {}).get(name)
-    assert cases, f"kernel {name} has no parity cases in normix._kernels.cases.{family}"
+    assert cases, f"kernel {name} has no parity cases in normix._kernels.parity_cases.{family}"
     assert "regular" in cases and "extreme" in cases, f"kernel {name} needs 'regular' and 'extreme' cases"
 
 
 def test_case_tables_name_only_registered_kernels():
     for family in set(REGISTRY.values()):
         for name in getattr(case_module(family), "CASES", {}):
-            assert REGISTRY.get(name) == family, f"cases.{family} lists {name}, which is not a registered kernel"
+            assert REGISTRY.get(name) == family, f"parity_cases.{family} lists {name}, which is not a registered kernel"
 
 
 def unpack_case(case):

@@ -3,7 +3,7 @@
 A case is ``(X, index, mu, gamma, L_Sigma, p, a, b)`` with X of shape (B, n, d) and one
 model per problem; ``vmap_args`` stacks two such cases (different data and models) so
 that the JAX twin is also checked under ``jax.vmap``.  Rows are drawn from
-X = mu + gamma y + sqrt(y) L z with log-normal y (as in ``cases/estep.py``); shapes are
+X = mu + gamma y + sqrt(y) L z with log-normal y (as in ``parity_cases/estep.py``); shapes are
 small because the JAX twin's compile time, not the arithmetic, is the cost of these cases.
 """
 import numpy as np
@@ -50,7 +50,7 @@ CASES = {
     }
 }
 
-# As for ``estep_statistics`` (cases/estep.py): the twins differ only in rounding of the
+# As for ``estep_statistics`` (parity_cases/estep.py): the twins differ only in rounding of the
 # whitening, the Bessel node sums and the order of the row sums.
 RTOL = {"estep_statistics_many": 1e-12}
 ATOL = {"estep_statistics_many": 1e-12}
