@@ -1,4 +1,4 @@
-"""EM on a dask array: per-chunk statistics by the family's E-step, a fixed-order tree sum.
+"""The E-step adapter of a dask array: per-chunk statistics by the family's E-step, a fixed-order tree sum.
 
 With the rows in chunks X_1, ..., X_k of n_1 + ... + n_k = n rows, the E-step
 averages are
@@ -22,7 +22,7 @@ import functools
 
 import numpy as np
 
-from normix._em.delegate import DelegatingFamily, run_batch
+from normix._em.delegate import AbstractRowsAdapter
 from normix._em.protocol import MixtureStatistics
 from normix._kernels import dispatch
 
@@ -86,8 +86,19 @@ def dask_e_step(family, X, state, backend, min_rows):
     return stats, sums[3]
 
 
+def chunk_nearest(block, *, mu, L_Sigma, block_info=None):
+    """One chunk's row ``[Q_min, global index]``: its row nearest to μ in Q(x) = (x - μ)ᵀΣ⁻¹(x - μ)."""
+    block = np.asarray(block, dtype=np.float64)
+    if block.shape[0] == 0:
+        return np.array([[np.inf, -1.0]])
+    z = np.linalg.solve(L_Sigma, (block - mu).T)
+    q = np.sum(z * z, axis=0)
+    row = int(np.argmin(q))
+    return np.array([[q[row], block_info[0]["array-location"][0][0] + row]])
+
+
 @dataclasses.dataclass(frozen=True)
-class DaskFamily(DelegatingFamily):
+class DaskRows(AbstractRowsAdapter):
     """``family`` with its E-step computed chunk by chunk over a dask array; ``min_rows`` rows at least."""
 
     min_rows: int
@@ -95,6 +106,14 @@ class DaskFamily(DelegatingFamily):
     def em_e_step(self, X, state, backend):
         """(MixtureStatistics, mean log-likelihood) of all rows of the dask array ``X``."""
         return dask_e_step(self.family, X, state, backend, self.min_rows)
+
+    def em_nearest_row(self, X, state):
+        """(index, Q) of the row nearest to μ, from one small row per chunk (one compute)."""
+        nearest = functools.partial(chunk_nearest, mu=np.asarray(state.mu), L_Sigma=np.asarray(state.L_Sigma))
+        per_chunk = X.map_blocks(nearest, chunks=((1,) * X.numblocks[0], (2,)), dtype=np.float64,
+                                 meta=np.empty((0, 0))).compute()
+        best = int(np.argmin(per_chunk[:, 0]))
+        return int(per_chunk[best, 1]), float(per_chunk[best, 0])
 
 
 def validate_dask(X, d):
@@ -106,15 +125,3 @@ def validate_dask(X, d):
     if X.numblocks[1] != 1:
         X = X.rechunk({1: -1})
     return X
-
-
-def fit_dask(fitter, model, X, callback=None):
-    """Batch EM of ``fitter`` on a dask array: the Python loop, one dask compute per E-step.
-
-    The M-step and the stopping rule are those of the in-memory fit.  The compute
-    runs on dask's current scheduler (the threaded one, or a ``dask.distributed``
-    client when one is active).
-    """
-    X = validate_dask(X, model.d)
-    family = DaskFamily(type(model), model.d + 2)
-    return run_batch(fitter, family, model, X, compiled=False, callback=callback)

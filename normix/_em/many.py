@@ -24,10 +24,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from normix._em.batch import _em_while, _on, m_update, summarize_compiled
+from normix._em.loop import (
+    LoopOutcome,
+    converged_message,
+    em_while,
+    finish,
+    m_update,
+    max_iter_message,
+    non_finite_message,
+    on_backend,
+    start_state,
+    summarize_compiled,
+)
 from normix._em.progress import Progress
 from normix._em.protocol import MixtureStatistics
-from normix._em.result import EMResult
+from normix._em.result import EMStatus
 from normix._kernels import dispatch
 
 
@@ -42,7 +53,7 @@ def _take(tree, k):
 
 @partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
 def _compiled_many(family, max_iter, regularization, method, shared_data, states, X, tol):
-    run = lambda state, data: _em_while(family, max_iter, regularization, method, state, data, tol)  # noqa: E731
+    run = lambda state, data: em_while(family, max_iter, regularization, method, state, data, tol)  # noqa: E731
     return jax.vmap(run, in_axes=(0, None if shared_data else 0))(states, X)
 
 
@@ -68,7 +79,7 @@ def prepare(fitter, models, X):
     if X.ndim == 3 and len(models) != len(datasets):
         raise ValueError(f"got {len(models)} models for {len(datasets)} datasets; give one model or one per dataset")
     datasets = np.stack([family.em_validate_data(data, models[0]) for data in datasets])
-    states = [family.em_regularize(family.em_state(m, "cpu"), fitter.regularization, "cpu") for m in models]
+    states = [start_state(family, m, fitter.regularization) for m in models]
     index = np.zeros(len(models), dtype=np.int64) if X.ndim == 2 else np.arange(len(models))
     return family, states, datasets, index
 
@@ -103,29 +114,23 @@ def fit_many(fitter, models, X, select="all"):
             dispatch.to_backend(_stack(states), "jax"), jnp.asarray(datasets[0] if shared else datasets),
             jnp.asarray(fitter.tol))
         final = dispatch.to_backend(final, "cpu")
-        outcomes = [(_take(final, k), *summarize_compiled(lls[k], changes[k], n_iter[k], converged[k], failed[k],
-                                                           max_iter=fitter.max_iter, tol=fitter.tol))
-                    for k in range(len(states))]
+        outcomes = [summarize_compiled(_take(final, k), lls[k], changes[k], n_iter[k], converged[k], failed[k],
+                                       max_iter=fitter.max_iter, tol=fitter.tol) for k in range(len(states))]
     else:
         outcomes = run_many_loop(family, states, datasets, index, max_iter=fitter.max_iter, tol=fitter.tol,
                                  verbose=fitter.verbose, regularization=fitter.regularization,
                                  e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend,
                                  method=fitter.m_step_method)
-    elapsed = time.perf_counter() - start
-    results = []
-    for k, (state, lls, changes, converged, message) in enumerate(outcomes):
-        degeneracy = family.em_degeneracy(datasets[index[k]], state)
-        if degeneracy is not None:
-            converged, message = False, f"{degeneracy}; {message}"
-        results.append(EMResult(family.em_model(state), lls, changes, len(changes), converged, elapsed, message))
+    results = [finish(family, datasets[index[k]], outcome, start=start, verbose=0)
+               for k, outcome in enumerate(outcomes)]
     if select == "best":
-        return best_result(family, [state for state, *_ in outcomes], results, datasets)
+        return best_result(family, [outcome.state for outcome in outcomes], results, datasets)
     return results
 
 
 def run_many_loop(family, states, datasets, index, *, max_iter, tol, verbose, regularization, e_backend, m_backend,
                   method):
-    """EM for K problems in one Python loop; returns a list of ``(state, lls, changes, converged, message)``.
+    """EM for K problems in one Python loop; returns one :class:`~normix._em.loop.LoopOutcome` per problem.
 
     Each iteration is one ``em_e_step_many`` call for the problems still running and one
     M-step per problem: the same per-problem iterates as :func:`normix._em.batch.run_python_loop`.
@@ -134,18 +139,19 @@ def run_many_loop(family, states, datasets, index, *, max_iter, tol, verbose, re
     states = list(states)
     lls = [[] for _ in range(K)]
     changes = [[] for _ in range(K)]
-    converged = [False] * K
+    statuses = [EMStatus.MAX_ITER] * K
     running = [True] * K
-    messages = [f"stopped after max_iter={max_iter} iterations without meeting tol={tol:g}"] * K
+    messages = [max_iter_message(max_iter, tol)] * K
     fixed_shapes = dispatch.traceable(e_backend)
-    data = _on(datasets, "cpu", e_backend)
+    data = on_backend(datasets, "cpu", e_backend)
     progress = Progress(f"{family.__name__} x{K}", max_iter, enabled=verbose >= 1)
     if verbose >= 2:
         print(f"{'fit':>4} {'iter':>5} {'mean log-lik':>16} {'change':>10}")
     for iteration in range(1, max_iter + 1):
         batch = list(range(K)) if fixed_shapes else [k for k in range(K) if running[k]]
-        stats, mean_lls = family.em_e_step_many(data, _on(index[batch], "cpu", e_backend),
-                                                _on(_stack([states[k] for k in batch]), "cpu", e_backend), e_backend)
+        stats, mean_lls = family.em_e_step_many(data, on_backend(index[batch], "cpu", e_backend),
+                                                on_backend(_stack([states[k] for k in batch]), "cpu", e_backend),
+                                                e_backend)
         stats, mean_lls = dispatch.to_backend(stats, "cpu"), np.asarray(mean_lls)
         for j, k in enumerate(batch):
             if not running[k]:
@@ -155,7 +161,7 @@ def run_many_loop(family, states, datasets, index, *, max_iter, tol, verbose, re
                                    regularization=regularization, e_backend="cpu", m_backend=m_backend,
                                    method=method)
             if new is None:
-                messages[k] = f"iteration {iteration} produced a non-finite iterate; returning the last finite model"
+                statuses[k], messages[k] = EMStatus.NON_FINITE, non_finite_message(iteration)
                 if math.isfinite(ll):
                     lls[k].append(ll)
                 running[k] = False
@@ -165,15 +171,16 @@ def run_many_loop(family, states, datasets, index, *, max_iter, tol, verbose, re
             states[k] = new
             if verbose >= 2:
                 print(f"{k:>4} {iteration:>5} {ll:>16.8f} {change:>10.3e}")
-            if change < tol:
-                converged[k], running[k] = True, False
-                messages[k] = f"converged in {iteration} iterations (change {change:.2e} < tol={tol:g})"
+            if change <= tol:
+                running[k] = False
+                statuses[k], messages[k] = EMStatus.CONVERGED, converged_message(iteration, change, tol)
         active = [k for k in range(K) if running[k]]
         if not active:
             break
         progress.update(iteration, max(lls[k][-1] for k in active), max(changes[k][-1] for k in active))
     progress.close()
-    return [(states[k], np.asarray(lls[k]), np.asarray(changes[k]), converged[k], messages[k]) for k in range(K)]
+    return [LoopOutcome(states[k], np.asarray(lls[k]), np.asarray(changes[k]), statuses[k], messages[k])
+            for k in range(K)]
 
 
 def best_result(family, states, results, datasets):

@@ -2,20 +2,34 @@
 
 EM needs only sums of per-row sufficient statistics, so the rest of an iteration
 (M-step, regularisation, convergence test) does not care where the rows are.
-Three placements:
+:func:`place` picks, for the three placements, the family object the loops of
+:mod:`normix._em.loop` drive:
 
-* in memory (numpy, or a JAX array on one device): the fitters' own loops;
-* a JAX array sharded by rows over several devices: :mod:`normix._em.sharded`
-  (one program on all devices, a ``psum`` of the statistics per iteration);
-* a dask array (chunks in memory, on disk or on a cluster):
+* in memory (numpy, or a JAX array on one device): the mixture class itself;
+* a JAX array sharded by rows over several devices: the adapter of
+  :mod:`normix._em.sharded` (one program on all devices, a ``psum`` of the statistics);
+* a dask array (chunks in memory, on disk or on a cluster): the adapter of
   :mod:`normix._em.dask_stats` (per-chunk statistics, fixed-order tree sum).
 
 The checks here import neither dask nor the sharded machinery, so in-memory fits pay
 nothing for them.
 """
+from typing import Any, NamedTuple
+
 import jax
 
+from normix._kernels import dispatch
 from normix._validation import is_traced
+
+
+class Placement(NamedTuple):
+    """The family the loops drive, the validated rows, whether the E-step can run inside a compiled loop,
+    and the number mini-batch sizes must be a multiple of (the devices holding the rows)."""
+
+    family: Any
+    X: Any
+    traceable: bool
+    batch_multiple: int
 
 
 def is_dask_array(X):
@@ -29,27 +43,23 @@ def is_multi_device(X):
     return isinstance(X, jax.Array) and not is_traced(X) and len(X.sharding.device_set) > 1
 
 
-def is_distributed(X):
-    """Whether ``X`` is a dask array or a JAX array spread over several devices."""
-    return is_dask_array(X) or is_multi_device(X)
+def place(model, X, e_step_backend, *, dask_ok=True):
+    """The :class:`Placement` of a fit of ``model`` on ``X`` with the E-step on ``e_step_backend``.
 
-
-def fit_distributed(fitter, model, X, callback=None):
-    """Batch EM of ``fitter`` (a ``BatchEMFitter``) on distributed rows; returns an ``EMResult``."""
+    ``dask_ok=False`` refuses a dask array with a ``TypeError`` (the mini-batch fitter
+    draws rows at random, which a dask array cannot serve cheaply).
+    """
+    family = type(model)
     if is_dask_array(X):
-        from normix._em.dask_stats import fit_dask
+        if not dask_ok:
+            raise TypeError("MiniBatchEMFitter takes numpy or JAX arrays (one device or row-sharded), not a dask "
+                            "array: fit a dask array with BatchEMFitter")
+        from normix._em.dask_stats import DaskRows, validate_dask
 
-        return fit_dask(fitter, model, X, callback)
-    from normix._em.sharded import fit_sharded
+        return Placement(DaskRows(family, model.d + 2), validate_dask(X, model.d), False, 1)
+    if is_multi_device(X):
+        from normix._em.sharded import sharded_rows
 
-    return fit_sharded(fitter, model, X, callback)
-
-
-def fit_distributed_minibatch(fitter, model, X, key):
-    """Mini-batch EM of ``fitter`` (a ``MiniBatchEMFitter``) on rows sharded over devices."""
-    if is_dask_array(X):
-        raise TypeError("MiniBatchEMFitter takes numpy or JAX arrays (one device or row-sharded), not a dask "
-                        "array: fit a dask array with BatchEMFitter")
-    from normix._em.sharded import fit_minibatch_sharded
-
-    return fit_minibatch_sharded(fitter, model, X, key)
+        adapter, X = sharded_rows(model, X, e_step_backend)
+        return Placement(adapter, X, True, adapter.mesh.size)
+    return Placement(family, family.em_validate_data(X, model), dispatch.traceable(e_step_backend), 1)

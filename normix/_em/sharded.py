@@ -1,11 +1,11 @@
-"""EM on rows sharded over several JAX devices: one program, a ``psum`` of the statistics.
+"""The E-step adapter of rows sharded over several JAX devices: one program, a ``psum`` of the statistics.
 
 The E-step statistics are row averages, so with the rows split into shards
 X = [X_1; ...; X_k] of n_1 + ... + n_k = n rows,
 
     s(X) = (1/n) Σ_j n_j s(X_j),
 
-exactly (up to rounding).  :class:`ShardedFamily` runs the family's own E-step on
+exactly (up to rounding).  :class:`ShardedRows` runs the family's own E-step on
 each device's rows inside ``jax.shard_map`` and adds the k weighted results with one
 ``lax.psum`` (an all-reduce of 5 + 2d + d² numbers); everything else in an iteration
 works on those replicated statistics.  Nothing of size n leaves a device.  Placing
@@ -19,16 +19,14 @@ own rows); the reduction is then across hosts.
 """
 import dataclasses
 import functools
-import time
 
 import jax
 import jax.numpy as jnp
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from normix._em.delegate import DelegatingFamily, run_batch
+from normix._em.delegate import AbstractRowsAdapter
 from normix._em.protocol import MixtureStatistics
-from normix._kernels import dispatch
 
 _SHOWN_ROWS = 5
 
@@ -76,7 +74,7 @@ def validate_rows(X, d, min_rows):
 
 
 @functools.cache
-def _sharded_e_step(family, mesh, axis, backend):
+def sharded_e_step(family, mesh, axis, backend):
     """Compiled E-step over row-sharded X: per-device statistics weighted by row counts, then one psum."""
 
     def local(X_rows, state):
@@ -94,8 +92,22 @@ def _sharded_e_step(family, mesh, axis, backend):
     return jax.jit(e_step)
 
 
+@functools.cache
+def sharded_nearest_row(mesh, axis):
+    """Compiled (Q_min, global row) per device of row-sharded X, for the row nearest to μ."""
+
+    def local(X_rows, mu, L_Sigma):
+        z = jax.scipy.linalg.solve_triangular(L_Sigma, (X_rows - mu).T, lower=True)
+        q = jnp.sum(z * z, axis=0)
+        row = jnp.argmin(q)
+        first = jax.lax.axis_index(axis) * X_rows.shape[0]
+        return q[row][None], (first + row)[None]
+
+    return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(P(axis, None), P(), P()), out_specs=(P(axis), P(axis))))
+
+
 @dataclasses.dataclass(frozen=True)
-class ShardedFamily(DelegatingFamily):
+class ShardedRows(AbstractRowsAdapter):
     """``family`` with its E-step run per device over the rows of a 1-D mesh and summed by ``psum``."""
 
     mesh: Mesh
@@ -103,50 +115,20 @@ class ShardedFamily(DelegatingFamily):
 
     def em_e_step(self, X, state, backend):
         """(MixtureStatistics, mean log-likelihood) of all rows of the row-sharded ``X``."""
-        return _sharded_e_step(self.family, self.mesh, self.axis, backend)(X, state)
+        return sharded_e_step(self.family, self.mesh, self.axis, backend)(X, state)
+
+    def em_nearest_row(self, X, state):
+        """(index, Q) of the row nearest to μ: one candidate per device, the rest stays on the devices."""
+        q, rows = sharded_nearest_row(self.mesh, self.axis)(X, jnp.asarray(state.mu), jnp.asarray(state.L_Sigma))
+        best = int(jnp.argmin(q))
+        return int(rows[best]), float(q[best])
 
 
-def _prepare(fitter, model, X):
-    backend = getattr(fitter, "e_step_backend", "jax")
-    if backend != "jax":
+def sharded_rows(model, X, e_step_backend):
+    """(adapter, validated X) of a row-sharded ``X``; ``ValueError`` unless the E-step runs on JAX."""
+    if e_step_backend != "jax":
         raise ValueError(f"a row-sharded X needs e_step_backend='jax' (the E-step runs on the devices that hold "
-                         f"the rows), got {backend!r}")
+                         f"the rows), got {e_step_backend!r}")
     mesh, axis = row_mesh(X)
     X = validate_rows(X, model.d, model.d + 2)
-    return ShardedFamily(type(model), mesh, axis), X
-
-
-def fit_sharded(fitter, model, X, callback=None):
-    """Batch EM of ``fitter`` on a row-sharded JAX array; the same iterations as the in-memory fit.
-
-    The loop is the compiled ``lax.while_loop`` when the M-step backend is ``'jax'`` and
-    ``verbose <= 1`` and there is no ``callback``, else the Python loop; either way each
-    E-step is one program over all devices.
-    """
-    family, X = _prepare(fitter, model, X)
-    compiled = dispatch.traceable(fitter.m_step_backend) and fitter.verbose <= 1
-    return run_batch(fitter, family, model, X, compiled=compiled, callback=callback)
-
-
-def fit_minibatch_sharded(fitter, model, X, key):
-    """Mini-batch EM of ``fitter`` on a row-sharded JAX array; the same updates as the in-memory fit.
-
-    Every mini-batch is drawn from all n rows as in one-device EM (the compiler moves
-    the drawn rows, ``batch_size`` of them, between devices) and its E-step is
-    sharded over the devices like a full E-step.
-    """
-    from normix._em.stochastic import _minibatch_full, _result, _start_state
-
-    family, X = _prepare(fitter, model, X)
-    batch_size = min(fitter.batch_size, X.shape[0])
-    devices = family.mesh.size
-    if batch_size % devices:
-        raise ValueError(f"batch_size must be a multiple of the number of devices ({devices}) holding X, "
-                         f"got {batch_size}")
-    start = time.perf_counter()
-    state, ll, changes, iters, converged, ok, certificate = _minibatch_full(
-        family, fitter.regularization, fitter.m_step_method, fitter.max_iter, batch_size, fitter.averaging, X,
-        _start_state(type(model), model, fitter.regularization), key, jnp.asarray(fitter.tau0),
-        jnp.asarray(fitter.step_exponent), jnp.asarray(fitter.tol))
-    return _result(family, state, ll, changes, iters, converged, ok, start, fitter.tol, "mini-batch",
-                   fitter.verbose, certificate)
+    return ShardedRows(type(model), mesh, axis), X

@@ -40,10 +40,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from normix._em.batch import validate_em_options
 from normix._em.convergence import param_change_jax, state_is_finite_jax
+from normix._em.loop import LoopOutcome, finish, start_state, validate_em_options
+from normix._em.placement import place
 from normix._em.protocol import MixtureStatistics
-from normix._em.result import EMResult
+from normix._em.result import EMStatus
 from normix._kernels import dispatch
 
 
@@ -74,7 +75,7 @@ def _average(avg, count, stats, use):
     return MixtureStatistics(*[a + weight * (s - a) for a, s in zip(avg, stats)]), count
 
 
-def _finish(family, regularization, method, X, state, avg, count, ok, tol):
+def _certify(family, regularization, method, X, state, avg, count, ok, tol):
     """(returned state, its full-data mean log-likelihood, the batch-EM certificate, converged, ok)."""
     averaged = _m_step(family, regularization, method, avg, state)
     use_avg = (count > 0) & state_is_finite_jax(averaged, 0.0)
@@ -83,7 +84,7 @@ def _finish(family, regularization, method, X, state, avg, count, ok, tol):
     following = _m_step(family, regularization, method, stats, state)
     certificate = param_change_jax(state, following)
     ok = ok & jnp.isfinite(ll)
-    return state, ll, certificate, ok & (certificate < tol), ok
+    return state, ll, certificate, ok & (certificate <= tol), ok
 
 
 def _online_epochs(family, regularization, method, max_epochs, averaging, X, state, key, tau0, kappa, tol):
@@ -110,7 +111,7 @@ def _online_epochs(family, regularization, method, max_epochs, averaging, X, sta
         (stats, new_state, t, ok, avg, count), _ = jax.lax.scan(step, (stats, state, t, ok, avg, count), order)
         change = param_change_jax(state, new_state)
         changes = changes.at[e].set(change)
-        return new_state, stats, t, e + 1, changes, change < tol, ok, key, avg, count
+        return new_state, stats, t, e + 1, changes, change <= tol, ok, key, avg, count
 
     def cond(carry):
         _, _, _, e, _, done, ok, _, _, _ = carry
@@ -119,7 +120,7 @@ def _online_epochs(family, regularization, method, max_epochs, averaging, X, sta
     init = (state, stats0, jnp.asarray(0.0), jnp.asarray(0), changes, jnp.asarray(False), jnp.asarray(True), key,
             stats0, jnp.asarray(0.0))
     state, _, _, epochs, changes, _, ok, _, avg, count = jax.lax.while_loop(cond, epoch, init)
-    state, ll, certificate, converged, ok = _finish(family, regularization, method, X, state, avg, count, ok, tol)
+    state, ll, certificate, converged, ok = _certify(family, regularization, method, X, state, avg, count, ok, tol)
     return state, ll, changes, epochs, converged, ok, certificate
 
 
@@ -148,7 +149,7 @@ def _minibatch_run(family, regularization, method, max_iter, batch_size, averagi
         stats = _select(finite, stats_new, stats)
         avg, count = _average(avg, count, stats, finite & (it >= average_from))
         epoch_end = (slot == batches_per_epoch - 1) & (it >= batches_per_epoch)
-        done = finite & epoch_end & (param_change_jax(epoch_state, new_state) < tol)
+        done = finite & epoch_end & (param_change_jax(epoch_state, new_state) <= tol)
         return new_state, stats, it + 1, changes, done, ok & finite, key, order, epoch_state, avg, count
 
     def cond(carry):
@@ -158,7 +159,7 @@ def _minibatch_run(family, regularization, method, max_iter, batch_size, averagi
     init = (state, stats0, jnp.asarray(0), changes, jnp.asarray(False), jnp.asarray(True), key,
             jax.random.permutation(sub, n), state, stats0, jnp.asarray(0.0))
     state, _, iters, changes, _, ok, _, _, _, avg, count = jax.lax.while_loop(cond, body, init)
-    state, ll, certificate, converged, ok = _finish(family, regularization, method, X, state, avg, count, ok, tol)
+    state, ll, certificate, converged, ok = _certify(family, regularization, method, X, state, avg, count, ok, tol)
     return state, ll, changes, iters, converged, ok, certificate
 
 
@@ -173,25 +174,24 @@ def _plural(unit, count):
     return unit if count == 1 else {"epoch": "epochs", "mini-batch": "mini-batches"}.get(unit, unit + "s")
 
 
-def _result(family, state, ll, changes, n_done, converged, ok, start, tol, unit, verbose, certificate=None):
+def _result(family, X, state, ll, changes, n_done, budget, converged, ok, start, tol, unit, verbose, certificate):
+    """The EMResult of a stochastic fit (its status and message, then :func:`normix._em.loop.finish`)."""
     n_done, converged, ok = int(n_done), bool(converged), bool(ok)
     after = f"after {n_done} {_plural(unit, n_done)}"
-    by = "" if certificate is None else f" by {float(certificate):.2e}"
+    by = f" by {float(certificate):.2e}"
     if converged:
-        message = f"converged {after}: one batch EM step from the returned model changes it{by} < tol={tol:g}"
+        status = EMStatus.CONVERGED
+        message = f"converged {after}: one batch EM step from the returned model changes it{by} <= tol={tol:g}"
     elif not ok:
+        status = EMStatus.NON_FINITE
         message = f"a non-finite iterate appeared {after}; returning the last finite model"
     else:
+        status = EMStatus.MAX_ITER if n_done >= budget else EMStatus.NOT_CERTIFIED
         message = (f"stopped {after} without meeting tol={tol:g}: one batch EM step from the returned model "
                    f"changes it{by}")
-    result = EMResult(model=family.em_model(dispatch.to_backend(state, "cpu")),
-                      log_likelihoods=np.asarray([float(ll)]), param_changes=np.asarray(changes[:n_done]),
-                      n_iter=n_done, converged=converged, elapsed_time=time.perf_counter() - start,
-                      message=message)
-    if verbose >= 1:
-        print(f"{family.__name__} {unit} EM: {message}, mean log-lik {float(ll):.6f}, "
-              f"{result.elapsed_time:.3f} s")
-    return result
+    outcome = LoopOutcome(dispatch.to_backend(state, "cpu"), np.asarray([float(ll)]),
+                          np.asarray(changes[:n_done]), status, message)
+    return finish(family, X, outcome, start=start, verbose=verbose, label=f"{unit} EM")
 
 
 def _check_tau0(tau0):
@@ -213,7 +213,7 @@ def _check_averaging(averaging):
 
 
 def _start_state(family, model, regularization):
-    return dispatch.to_backend(family.em_regularize(family.em_state(model, "cpu"), regularization, "cpu"), "jax")
+    return dispatch.to_backend(start_state(family, model, regularization), "jax")
 
 
 class OnlineEMFitter:
@@ -231,8 +231,8 @@ class OnlineEMFitter:
     regularization : {'none', 'det_sigma_one'}
         As in :class:`BatchEMFitter`.
     tol : float
-        Tolerance on the relative change of (mu, gamma, L_Sigma): between the ends of two
-        epochs (an early stop), and of one batch EM step from the returned model (the
+        Tolerance (>= 0) on the relative change of (mu, gamma, L_Sigma): between the ends of
+        two epochs (an early stop), and of one batch EM step from the returned model (the
         ``converged`` flag, module docstring).
     m_step_method : {'newton', 'lbfgs', 'bfgs'}
         Solver of the subordinator's eta -> theta problem.
@@ -252,7 +252,7 @@ class OnlineEMFitter:
 
     def __init__(self, *, tau0=10.0, max_epochs=5, verbose=0, regularization="none", tol=1e-3,
                  m_step_method="newton", step_exponent=ONLINE_STEP_EXPONENT, averaging=False):
-        validate_em_options(max_epochs, tol, verbose, regularization, m_step_method)
+        validate_em_options(max_epochs, tol, verbose, regularization, m_step_method, budget="max_epochs")
         self.tau0 = _check_tau0(tau0)
         self.max_epochs = int(max_epochs)
         self.verbose = verbose
@@ -269,14 +269,14 @@ class OnlineEMFitter:
         on all rows; ``param_changes`` the change between the ends of consecutive epochs.
         """
         family = type(model)
-        X = jnp.asarray(family.em_validate_data(X, model))
+        X = family.em_validate_data(X, model)
         start = time.perf_counter()
         state, ll, changes, epochs, converged, ok, certificate = _online(
-            family, self.regularization, self.m_step_method, self.max_epochs, self.averaging, X,
+            family, self.regularization, self.m_step_method, self.max_epochs, self.averaging, jnp.asarray(X),
             _start_state(family, model, self.regularization), key, jnp.asarray(self.tau0),
             jnp.asarray(self.step_exponent), jnp.asarray(self.tol))
-        return _result(family, state, ll, changes, epochs, converged, ok, start, self.tol, "epoch", self.verbose,
-                       certificate)
+        return _result(family, X, state, ll, changes, epochs, self.max_epochs, converged, ok, start, self.tol,
+                       "epoch", self.verbose, certificate)
 
 
 class MiniBatchEMFitter:
@@ -289,8 +289,8 @@ class MiniBatchEMFitter:
     max_iter : int
         Maximum number of mini-batch updates.
     tol : float
-        Tolerance on the relative change of (mu, gamma, L_Sigma): between the ends of two
-        epochs (an early stop), and of one batch EM step from the returned model (the
+        Tolerance (>= 0) on the relative change of (mu, gamma, L_Sigma): between the ends of
+        two epochs (an early stop), and of one batch EM step from the returned model (the
         ``converged`` flag, module docstring).
     tau0 : float
         Offset of the step size ``rho_t = (tau0 + t)^(-step_exponent)``.
@@ -336,16 +336,16 @@ class MiniBatchEMFitter:
         on all rows; ``param_changes`` the change made by each update.  ``X`` may also be
         a JAX array sharded by rows over several devices (see :mod:`normix._em.placement`).
         """
-        from normix._em.placement import fit_distributed_minibatch, is_distributed
-
-        if is_distributed(X):
-            return fit_distributed_minibatch(self, model, X, key)
-        family = type(model)
-        X = jnp.asarray(family.em_validate_data(X, model))
+        placement = place(model, X, "jax", dask_ok=False)
+        family, X = placement.family, placement.X
+        batch_size = min(self.batch_size, X.shape[0])
+        if batch_size % placement.batch_multiple:
+            raise ValueError(f"batch_size must be a multiple of the number of devices ({placement.batch_multiple}) "
+                             f"holding X, got {batch_size}")
         start = time.perf_counter()
         state, ll, changes, iters, converged, ok, certificate = _minibatch_full(
-            family, self.regularization, self.m_step_method, self.max_iter, min(self.batch_size, X.shape[0]),
-            self.averaging, X, _start_state(family, model, self.regularization), key, jnp.asarray(self.tau0),
-            jnp.asarray(self.step_exponent), jnp.asarray(self.tol))
-        return _result(family, state, ll, changes, iters, converged, ok, start, self.tol, "mini-batch",
-                       self.verbose, certificate)
+            family, self.regularization, self.m_step_method, self.max_iter, batch_size, self.averaging,
+            X if hasattr(X, "sharding") else jnp.asarray(X), _start_state(family, model, self.regularization), key,
+            jnp.asarray(self.tau0), jnp.asarray(self.step_exponent), jnp.asarray(self.tol))
+        return _result(family, X, state, ll, changes, iters, self.max_iter, converged, ok, start, self.tol,
+                       "mini-batch", self.verbose, certificate)

@@ -30,7 +30,7 @@ and measured scaling.
 """
 import numpy as np
 
-from normix.fitting import _chunk_files
+from normix.fitting import chunk_files
 
 __all__ = ["shard_rows", "dask_array_from_files"]
 
@@ -113,16 +113,16 @@ def dask_array_from_files(source, *, columns=None, chunk_rows=None):
 
     if chunk_rows is not None and not (isinstance(chunk_rows, (int, np.integer)) and chunk_rows >= 1):
         raise ValueError(f"chunk_rows must be an integer >= 1, got {chunk_rows!r}")
-    paths = _chunk_files.list_files(source)
+    paths = chunk_files.list_files(source)
     pieces, width = [], None
     for path in paths:
-        d, file_pieces = _chunk_files.describe(path, tuple(columns or ()), chunk_rows)
+        d, file_pieces = chunk_files.describe(path, tuple(columns or ()), chunk_rows)
         if width is None:
             width, first = d, path
         elif d != width:
             raise ValueError(f"chunk file {path!r} has {d} column(s), but the first file {first!r} has {width}")
         pieces += file_pieces
-    blocks = [da.from_delayed(dask.delayed(_chunk_files.read_piece, pure=True)(piece, width),
+    blocks = [da.from_delayed(dask.delayed(chunk_files.read_piece, pure=True)(piece, width),
                               shape=(piece.rows, width), dtype=np.float64, meta=np.empty((0, 0)))
               for piece in pieces if piece.rows]
     if not blocks:

@@ -27,10 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from normix._em.batch import M_STEP_METHODS, BatchEMFitter
+from normix._em.batch import BatchEMFitter
+from normix._em.loop import M_STEP_METHODS
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
-from normix._kernels._constants import ESTEP_VG_B_FLOOR
 from normix._serialization import save_model
 from normix._validation import as_real_array, check_data, check_vector, is_traced
 from normix.mixtures._compiled import compiled, compiled_kernel
@@ -331,28 +331,28 @@ class NormalMixture(eqx.Module):
         return MixtureState(mu, gamma, L_Sigma, tuple(subordinator))
 
     @classmethod
-    def em_degeneracy(cls, X, state):
-        """Why the likelihood diverges at ``state``, or ``None``.
+    def em_unbounded_at_mu(cls, state, d):
+        """Why the density at x = μ is infinite for ``state`` in dimension ``d``, or ``None`` when it is finite.
 
         With b = 0 (a Gamma subordinator: VG, or GH at that limit) the marginal density at
-        x = μ is f(μ) ∝ ∫ y^(p - d/2 - 1) e^(-a y/2) dy, infinite for p ≤ d/2.  When μ also
-        sits on a data row (Mahalanobis Q = (x - μ)ᵀΣ⁻¹(x - μ) below the E-step's floor
-        ``ESTEP_VG_B_FLOOR``, where the posterior moments are no longer exact) the likelihood
-        is unbounded along this path and no maximum-likelihood estimate exists.
+        x = μ is f(μ) ∝ ∫ y^(p - d/2 - 1) e^(-a y/2) dy, infinite for p ≤ d/2.  A fit that
+        ends there with μ on a data row (see ``normix._em.loop.degeneracy``) has an
+        unbounded likelihood and no maximum.
         """
         p, a, b = (float(v) for v in cls._joint_class._to_gig(*(np.asarray(t) for t in state.subordinator)))
-        d = X.shape[1]
         if b != 0.0 or p > d / 2:
             return None
+        return (f"the subordinator's shape p = {p:.4g} <= d/2 = {d / 2:g}, where the density at mu is "
+                f"infinite")
+
+    @classmethod
+    def em_nearest_row(cls, X, state):
+        """(index, Q) of the row of the in-memory ``X`` nearest to μ in Q(x) = (x - μ)ᵀΣ⁻¹(x - μ)."""
         mu, L = np.asarray(state.mu), np.asarray(state.L_Sigma)
         z = np.linalg.solve(L, (X - mu).T)
         q = np.sum(z * z, axis=0)
         row = int(np.argmin(q))
-        if q[row] >= ESTEP_VG_B_FLOOR:
-            return None
-        return (f"degenerate fit: mu sits on data row {row} (Mahalanobis distance squared {q[row]:.1e}) with "
-                f"the subordinator's shape p = {p:.4g} <= d/2 = {d / 2:g}, where the density at mu is "
-                f"infinite: the likelihood is unbounded and has no maximum")
+        return row, float(q[row])
 
     @classmethod
     def em_regularize(cls, state, regularization, backend):

@@ -28,7 +28,7 @@ from normix import (
     NormalInverseGaussian,
     VarianceGamma,
 )
-from normix._em.dask_stats import DaskFamily
+from normix._em.dask_stats import DaskRows
 from normix.fitting.distributed import dask_array_from_files
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_dask_fit_equals_in_memory_fit(name):
 def test_chunk_statistics_add_up_to_the_in_memory_statistics_in_a_fixed_order(nig):
     start, X = nig
     state = NormalInverseGaussian.em_state(start, "cpu")
-    family = DaskFamily(NormalInverseGaussian, 4)
+    family = DaskRows(NormalInverseGaussian, 4)
     reference, ll = NormalInverseGaussian.em_e_step(X, state, "cpu")
     by_chunks = {}
     for rows in (600, 170, 7):
@@ -86,6 +86,21 @@ def test_chunk_statistics_add_up_to_the_in_memory_statistics_in_a_fixed_order(ni
     with dask.config.set(scheduler="synchronous"):
         again = leaves(family.em_e_step(da.from_array(X, chunks=(7, 2)), state, "cpu")[0])
     np.testing.assert_array_equal(again, by_chunks[7])
+
+
+def test_degenerate_vg_fit_of_real_returns_is_reported_on_dask():
+    """The S&P 500 / NASDAQ VG fit ends with mu on a data row: not converged, in memory and on dask alike."""
+    from normix.cli.data import demo_returns
+    from normix.fitting.em import EMStatus
+
+    _, X = demo_returns()
+    start = VarianceGamma.default_init(X)
+    fitter = BatchEMFitter(max_iter=200, tol=1e-5, e_step_backend="cpu", m_step_backend="cpu")
+    in_memory = fitter.fit(start, X)
+    on_dask = fitter.fit(start, da.from_array(X, chunks=(1000, 2)))
+    assert in_memory.status is EMStatus.DEGENERATE and on_dask.status is EMStatus.DEGENERATE
+    assert not on_dask.converged and on_dask.message == in_memory.message
+    assert on_dask.message.startswith("degenerate fit: mu sits on data row")
 
 
 def test_dask_fit_of_float32_and_column_chunks(nig):

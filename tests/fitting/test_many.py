@@ -6,7 +6,7 @@ import pytest
 
 from normix import BatchEMFitter, GeneralizedHyperbolic, NormalInverseGaussian
 from normix._kernels import estep_cpu, estep_many_cpu
-from normix._kernels.cases.estep_many import problem
+from normix._kernels.parity_cases.estep_many import problem
 
 SUBORDINATORS = [(-0.5, 1.0, 1.0), (1.5, 2.0, 0.5), (2.0, 1.0, 0.0), (-3.0, 0.0, 4.0)]  # NIG, GH, VG, NInvG
 

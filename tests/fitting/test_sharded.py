@@ -96,14 +96,14 @@ def test_four_shard_rows_splits_rows_evenly_in_order():
 
 
 @four_devices
-def test_four_sharded_e_step_is_one_all_reduce_and_equals_one_device():
-    from normix._em.sharded import _sharded_e_step
+def test_foursharded_e_step_is_one_all_reduce_and_equals_one_device():
+    from normix._em.sharded import sharded_e_step
     from normix.fitting.distributed import shard_rows
 
     start, X = sample("nig", 400)
     Xs = shard_rows(X)
     state = NormalInverseGaussian.em_state(start, "jax")
-    program = _sharded_e_step(NormalInverseGaussian, Xs.sharding.mesh, "rows", "jax").lower(Xs, state).compile()
+    program = sharded_e_step(NormalInverseGaussian, Xs.sharding.mesh, "rows", "jax").lower(Xs, state).compile()
     hlo = program.as_text()
     assert "all-reduce(" in hlo and "all-gather(" not in hlo
     sharded, ll_sharded = program(Xs, state)
@@ -168,3 +168,25 @@ def test_four_minibatch_fit_equals_one_device_fit(name):
     fitter = MiniBatchEMFitter(batch_size=100, max_iter=12, tol=1e-12)
     key = jax.random.key(1)
     assert_same_fit(fitter.fit(start, shard_rows(X), key=key), fitter.fit(start, X, key=key))
+
+
+@four_devices
+def test_four_statuses_equal_one_device_statuses():
+    """Converged, max_iter, non-finite and degenerate (VG with mu on a data row) as in memory."""
+    from normix.fitting.distributed import shard_rows
+    from normix.fitting.em import EMStatus
+
+    start, X = sample("nig", 400)
+    broken = X.copy()
+    broken[17] = [3e160, -2e160]
+    L = np.array([[1.4251, 0.0, 0.0], [-0.5308, 1.1756, 0.0], [-0.5525, 0.6088, 1.6308]])
+    peaked = VarianceGamma.from_classical(mu=np.array([0.1257, -0.1321, 0.6404]), gamma=np.zeros(3),
+                                          sigma=L @ L.T, alpha=1.0, beta=1.0).rvs(28, seed=0)
+    cases = {EMStatus.CONVERGED: (start, X, 1e-3), EMStatus.MAX_ITER: (start, X, 0.0),
+             EMStatus.NON_FINITE: (start, broken, 1e-12),
+             EMStatus.DEGENERATE: (VarianceGamma.default_init(peaked), peaked, 1e-12)}
+    for status, (model, data, tol) in cases.items():
+        fitter = BatchEMFitter(max_iter=40, tol=tol, e_step_backend="jax", m_step_backend="cpu")
+        single, sharded = fitter.fit(model, data), fitter.fit(model, shard_rows(data))
+        assert single.status is status and sharded.status is status, (status, sharded.message)
+        assert sharded.message == single.message
