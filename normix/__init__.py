@@ -5,9 +5,9 @@ is written for float64 and its accuracy guarantees hold only there.  Public
 classes are imported on first use, so ``import normix`` compiles nothing and
 loads neither numba nor scipy's optimisers.
 """
-import importlib
-
 import jax
+
+from normix.distributions._lazy import lazy_attributes
 
 jax.config.update("jax_enable_x64", True)
 
@@ -41,14 +41,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name):
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'normix' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC)

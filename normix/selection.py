@@ -51,8 +51,6 @@ from normix.distributions.normal import MultivariateNormal
 from normix.distributions.normal_inverse_gamma import NormalInverseGamma
 from normix.distributions.normal_inverse_gaussian import NormalInverseGaussian
 from normix.distributions.variance_gamma import VarianceGamma
-from normix.mixtures._compiled import compiled_kernel
-from normix.mixtures.marginal import NormalMixture
 
 # Identified parameters of the subordinator: its own parameters minus the one absorbed
 # by the scale invariance (γ/c, Σ/c, cY) (see the module docstring).
@@ -106,7 +104,7 @@ def n_parameters(model):
         d = model.d
         return 2 * d + d * (d + 1) // 2 + _SUBORDINATOR_PARAMETERS[cls]
     if cls is MultivariateNormal:
-        d = model.dim
+        d = model.d
         return d + d * (d + 1) // 2
     if cls in _UNIVARIATE_PARAMETERS:
         return _UNIVARIATE_PARAMETERS[cls]
@@ -114,16 +112,20 @@ def n_parameters(model):
     raise TypeError(f"model must be one of {known}, got {cls.__name__}")
 
 
+def _univariate(model):
+    """Whether ``model`` is a law of scalars (data of shape (n,))."""
+    return type(model) in _UNIVARIATE_PARAMETERS
+
+
 def _rows(model, X):
     """X as float64 numpy, with its number of rows; ``ValueError`` on a shape the model cannot score."""
     X = np.asarray(X, dtype=np.float64)
-    event_ndim = 0 if type(model) in _UNIVARIATE_PARAMETERS else 1
-    if X.ndim != event_ndim + 1 or X.shape[0] < 1:
-        shape = "(n,)" if event_ndim == 0 else "(n, d)"
+    univariate = _univariate(model)
+    if X.ndim != 2 - univariate or X.shape[0] < 1:
+        shape = "(n,)" if univariate else "(n, d)"
         raise ValueError(f"X must have shape {shape} with n >= 1 for {type(model).__name__}, got shape {X.shape}")
-    d = model.d if isinstance(model, NormalMixture) else getattr(model, "dim", None)
-    if d is not None and X.shape[1] != d:
-        raise ValueError(f"X must have shape (n, {d}) for this {type(model).__name__} of dimension {d}, "
+    if not univariate and X.shape[1] != model.d:
+        raise ValueError(f"X must have shape (n, {model.d}) for this {type(model).__name__} of dimension {model.d}, "
                          f"got shape {X.shape}")
     if not np.all(np.isfinite(X)):
         raise ValueError("X must be finite (it holds NaN or inf)")
@@ -133,21 +135,18 @@ def _rows(model, X):
 def log_likelihood(model, X, backend="cpu"):
     """Total log-likelihood ℓ = Σᵢ log f(xᵢ) of the rows of ``X`` under ``model``.
 
-    Mixtures evaluate the closed-form marginal density with the ``mixture_log_density``
-    kernel of ``backend`` (``'cpu'``: numba, parallel over rows, nothing to compile;
-    ``'jax'``: the compiled JAX twin, the kernel of ``marginal_log_likelihood``); the
-    other models sum ``log_prob`` over the rows.  ``ValueError`` if ℓ is not finite (a
-    row outside the support, or a density that underflows).
+    Multivariate models sum their ``log_prob_rows(X, backend)`` (for the mixtures the
+    closed-form marginal density by the ``mixture_log_density`` kernel of ``backend``:
+    ``'cpu'``, numba, parallel over rows, nothing to compile; ``'jax'``, the compiled
+    JAX twin, the kernel of ``marginal_log_likelihood``); the univariate families sum
+    ``log_prob`` over the rows.  ``ValueError`` if ℓ is not finite (a row outside the
+    support, or a density that underflows).
     """
     n_parameters(model)
     backend = dispatch.validate_backend(backend)
     X, _ = _rows(model, X)
-    if isinstance(model, NormalMixture):
-        joint = model.joint
-        params = dispatch.to_backend((X, joint.mu, joint.gamma, joint.L_Sigma, *joint.gig_params()), backend)
-        total = float(np.sum(np.asarray(compiled_kernel(backend, "mixture_log_density")(*params))))
-    else:
-        total = float(np.sum(jax.vmap(model.log_prob)(X)))
+    rows = jax.vmap(model.log_prob)(X) if _univariate(model) else model.log_prob_rows(X, backend)
+    total = float(np.sum(np.asarray(rows)))
     if not math.isfinite(total):
         raise ValueError(f"the log-likelihood of X under {type(model).__name__} is not finite ({total})")
     return total

@@ -36,3 +36,56 @@ def test_public_names_resolve_lazily():
         assert "NotAThing" in str(err)
     else:
         raise AssertionError("unknown attribute did not raise")
+
+
+# The classes the API reference documents under ``normix.distributions.<module>``.
+SPEC_DISTRIBUTIONS = {
+    "gamma": ["Gamma"],
+    "inverse_gamma": ["InverseGamma"],
+    "inverse_gaussian": ["InverseGaussian"],
+    "generalized_inverse_gaussian": ["GeneralizedInverseGaussian", "GIG"],
+    "normal": ["MultivariateNormal"],
+    "variance_gamma": ["JointVarianceGamma", "VarianceGamma"],
+    "normal_inverse_gamma": ["JointNormalInverseGamma", "NormalInverseGamma"],
+    "normal_inverse_gaussian": ["JointNormalInverseGaussian", "NormalInverseGaussian"],
+    "generalized_hyperbolic": ["JointGeneralizedHyperbolic", "GeneralizedHyperbolic"],
+}
+
+DISTRIBUTIONS_PROBE = """
+import json, sys
+import normix.distributions
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("normix.distributions."))))
+"""
+
+
+def test_distributions_exports_every_spec_class():
+    import importlib
+
+    import normix.distributions as package
+
+    for module, names in SPEC_DISTRIBUTIONS.items():
+        defining = importlib.import_module(f"normix.distributions.{module}")
+        for name in names:
+            assert getattr(package, name) is getattr(defining, name)
+            assert name in package.__all__
+            assert name in dir(package)
+            exec(f"from normix.distributions import {name}", {})
+    assert package.GIG is package.GeneralizedInverseGaussian
+
+
+def test_distributions_all_lists_only_what_resolves():
+    import normix.distributions as package
+
+    for name in package.__all__:
+        assert isinstance(getattr(package, name), type)
+    try:
+        package.NotAThing
+    except AttributeError as err:
+        assert "NotAThing" in str(err)
+    else:
+        raise AssertionError("unknown attribute did not raise")
+
+
+def test_importing_distributions_imports_none_of_its_distribution_modules():
+    out = subprocess.run([sys.executable, "-c", DISTRIBUTIONS_PROBE], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["normix.distributions._lazy"]

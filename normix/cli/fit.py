@@ -1,9 +1,11 @@
 """``normix fit``: EM fits of the mixture families to a data table, compared and saved.
 
 The families are fitted in the order NIG, VG, NInvG, GH.  Each special case starts from
-its ``default_init``; GH starts from the best fitted special case in GH form when any
-was fitted (EM never lowers the likelihood, so GH then ends at least as high as every
-special case), and from ``GeneralizedHyperbolic.default_init`` otherwise.  Every fit
+its ``default_init``; GH starts from the best fitted special case in GH form
+(:func:`normix.fitting.starts.best_special_case`, the rule of
+``GeneralizedHyperbolic.default_init``) when any was fitted (EM never lowers the
+likelihood, so GH then ends at least as high as every special case), and from
+``GeneralizedHyperbolic.default_init`` otherwise.  Every fit
 uses its family's ``fit`` with the given ``max_iter``, ``tol`` and backend, and
 reports the fitter's own ``converged`` flag.
 """
@@ -59,15 +61,13 @@ def fit_family(family, X, options, start=None):
     return Fit(family, result=result, score=score, seconds=seconds)
 
 
-def _gh_start(fits):
-    """GH form of the fitted special case with the highest log-likelihood, or None if none was fitted."""
+def _gh_start(fits, X):
+    """GH form of the fitted special case with the highest mean log-likelihood on X, or None if none was fitted."""
     import normix
+    from normix.fitting.starts import best_special_case
 
-    fitted = [fit for fit in fits if fit.result is not None]
-    if not fitted:
-        return None
-    best = max(fitted, key=lambda fit: fit.score.log_likelihood)
-    return normix.GeneralizedHyperbolic.from_mixture(best.result.model)
+    best = best_special_case(X, [fit.result.model for fit in fits if fit.result is not None])
+    return None if best is None else normix.GeneralizedHyperbolic.from_mixture(best)
 
 
 def fit_all(families, X, options, err):
@@ -77,7 +77,7 @@ def fit_all(families, X, options, err):
         label = f"[{i}/{len(families)}] {family.upper()} ({FAMILIES[family]})"
         err.write(f"{label}: fitting ...\n")
         err.flush()
-        start = _gh_start(fits) if family == "gh" else None
+        start = _gh_start(fits, X) if family == "gh" else None
         fit = fit_family(family, X, options, start)
         if fit.result is None:
             err.write(f"{label}: failed after {fit.seconds:.1f} s: {fit.error}\n")

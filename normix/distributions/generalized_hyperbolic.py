@@ -24,11 +24,9 @@ O. Barndorff-Nielsen (1977), Proc. R. Soc. Lond. A 353:401-419.
 A. McNeil, R. Frey and P. Embrechts (2005), "Quantitative Risk Management", Sect. 3.2.4.
 """
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from normix._bregman import solve_bregman
 from normix._kernels import dispatch
@@ -36,6 +34,7 @@ from normix._validation import check_scalar, require
 from normix.distributions.gamma import Gamma
 from normix.distributions.generalized_inverse_gaussian import GeneralizedInverseGaussian
 from normix.distributions.inverse_gamma import InverseGamma
+from normix.distributions._special_cases import best_special_case
 from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part
 from normix.mixtures.marginal import NormalMixture
@@ -45,8 +44,6 @@ from normix.mixtures.marginal import NormalMixture
 # and E[Y], absolute in E[log Y]) is far below the change EM makes per iteration.
 _GIG_MAXITER = 100
 _GIG_TOL = 1e-10
-# EM iterations of each special-case fit tried by ``GeneralizedHyperbolic.default_init``.
-_DEFAULT_INIT_ITERATIONS = 5
 
 
 def _nonnegative_scalar(value, name, limit_ok, limit):
@@ -191,6 +188,7 @@ class GeneralizedHyperbolic(NormalMixture):
 
     joint: JointGeneralizedHyperbolic
     _joint_class = JointGeneralizedHyperbolic
+    fit_defaults = {"regularization": "det_sigma_one", "e_step_backend": "cpu"}
 
     def __init__(self, joint):
         if not isinstance(joint, JointGeneralizedHyperbolic):
@@ -214,30 +212,11 @@ class GeneralizedHyperbolic(NormalMixture):
 
         Runs 5 EM iterations (CPU kernels) of NIG, VG and NInvG, each from its own
         ``default_init``, and keeps the one with the highest mean log-likelihood on X (by
-        the CPU E-step kernel, which compiles nothing).  A special case whose fit raises
+        the CPU E-step kernel, which compiles nothing): see
+        :func:`normix.fitting.starts.best_special_case`.  A special case whose fit raises
         ``ValueError`` or ends with a non-finite log-likelihood is skipped; if all are, the
         moment-based start of ``NormalMixture.default_init`` (GIG(-1/2, 1, 1)) is returned.
         """
-        from normix.distributions.normal_inverse_gamma import NormalInverseGamma
-        from normix.distributions.normal_inverse_gaussian import NormalInverseGaussian
-        from normix.distributions.variance_gamma import VarianceGamma
-
         moment_start = super().default_init(X)
-        X = np.asarray(X, dtype=np.float64)
-        best, best_ll = moment_start, -math.inf
-        for special in (NormalInverseGaussian, VarianceGamma, NormalInverseGamma):
-            try:
-                fitted = special.default_init(X).fit(X, max_iter=_DEFAULT_INIT_ITERATIONS, e_step_backend="cpu",
-                                                     m_step_backend="cpu").model
-                ll = float(special.em_e_step(X, special.em_state(fitted, "cpu"), "cpu")[1])
-            except ValueError:
-                continue
-            if math.isfinite(ll) and ll > best_ll:
-                best, best_ll = cls.from_mixture(fitted), ll
-        return best
-
-    def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="det_sigma_one", e_step_backend="cpu",
-            m_step_backend="cpu", m_step_method="newton"):
-        """Batch EM from this model (see ``NormalMixture.fit``); det Σ = 1 regularisation and CPU kernels by default."""
-        return self._batch_em(X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
-                              m_step_method)
+        best = best_special_case(X)
+        return moment_start if best is None else cls.from_mixture(best)

@@ -9,16 +9,24 @@ log f(x) = −½ zᵀz − Σᵢ log Lᵢᵢ − (d/2) log 2π.  Σ⁻¹ is neve
 """
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.linalg import solve_triangular
 
-import equinox as eqx
-
+from normix._kernels import dispatch
 from normix._kernels._constants import HALF_LOG_2PI
-from normix._serialization import save_model
-from normix._validation import check_lower_cholesky, check_shape, check_vector, cholesky_factor
+from normix._validation import check_lower_cholesky, check_sample_size, check_seed, check_shape, check_vector, \
+    cholesky_factor
+from normix.distributions._base import AbstractMultivariateDistribution
 
 
-class MultivariateNormal(eqx.Module):
+@jax.jit
+def _log_density(X, mu, L_Sigma):
+    """log f(xᵢ) = −½ ‖L⁻¹(xᵢ − μ)‖² − Σⱼ log Lⱼⱼ − (d/2) log 2π of the rows of X (n, d)."""
+    z = solve_triangular(L_Sigma, (X - mu).T, lower=True)
+    return -0.5 * jnp.sum(z * z, axis=0) - jnp.sum(jnp.log(jnp.diagonal(L_Sigma))) - mu.shape[-1] * HALF_LOG_2PI
+
+
+class MultivariateNormal(AbstractMultivariateDistribution):
     """Multivariate normal N(μ, Σ) with Σ = L_Sigma L_Sigmaᵀ.
 
     Parameters
@@ -44,28 +52,47 @@ class MultivariateNormal(eqx.Module):
         return cls(mu, cholesky_factor(sigma, "sigma"))
 
     @property
-    def dim(self):
+    def d(self):
         """Dimension d."""
         return self.mu.shape[-1]
+
+    @property
+    def dim(self):
+        """Dimension d (the same as :attr:`d`)."""
+        return self.d
 
     @property
     def sigma(self):
         """Covariance Σ = L_Sigma L_Sigmaᵀ."""
         return self.L_Sigma @ self.L_Sigma.T
 
+    def mean(self):
+        """E[X] = μ."""
+        return self.mu
+
+    def cov(self):
+        """Cov[X] = Σ = L_Sigma L_Sigmaᵀ."""
+        return self.sigma
+
     def log_prob(self, x):
-        """log f(x) for one observation of shape (d,).  Batch with ``jax.vmap``."""
+        """log f(x) = −½ ‖L⁻¹(x − μ)‖² − Σᵢ log Lᵢᵢ − (d/2) log 2π for one observation of shape (d,).
+
+        Batch with ``jax.vmap`` or :meth:`log_prob_rows`.
+        """
         x = jnp.asarray(x, dtype=jnp.float64)
         check_shape(x, (self.dim,), "x")
-        z = solve_triangular(self.L_Sigma, x - self.mu, lower=True)
-        log_det_half = jnp.sum(jnp.log(jnp.diagonal(self.L_Sigma)))
-        return -0.5 * jnp.dot(z, z) - log_det_half - self.dim * HALF_LOG_2PI
+        return _log_density(x[None, :], self.mu, self.L_Sigma)[0]
+
+    def _log_prob_rows(self, X, backend):
+        return dispatch.to_backend(_log_density(jnp.asarray(X), self.mu, self.L_Sigma), backend)
+
+    def rvs(self, n, seed=42):
+        """``n`` draws μ + L z as a numpy array of shape (n, d), z ~ N(0, I) from numpy's PCG64 seeded by ``seed``."""
+        n = check_sample_size(n)
+        z = np.random.default_rng(check_seed(seed)).standard_normal((n, self.d))
+        return np.asarray(self.mu) + z @ np.asarray(self.L_Sigma).T
 
     def sample(self, key, shape=()):
         """Draws of shape ``(*shape, d)``: μ + L ε with ε ~ N(0, I) from ``jax.random.normal(key)``."""
         eps = jax.random.normal(key, tuple(shape) + (self.dim,), dtype=jnp.float64)
         return self.mu + eps @ self.L_Sigma.T
-
-    def save(self, path):
-        """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
-        save_model(self, path)

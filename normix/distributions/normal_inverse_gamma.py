@@ -17,7 +17,6 @@ import jax
 import jax.numpy as jnp
 
 from normix._kernels import dispatch
-from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
 from normix.distributions.inverse_gamma import InverseGamma
 from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
@@ -95,6 +94,7 @@ class NormalInverseGamma(NormalMixture):
 
     joint: JointNormalInverseGamma
     _joint_class = JointNormalInverseGamma
+    fit_defaults = {"e_step_backend": "cpu"}
 
     def __init__(self, joint):
         if not isinstance(joint, JointNormalInverseGamma):
@@ -106,13 +106,3 @@ class NormalInverseGamma(NormalMixture):
         """From μ, γ, Σ and the InverseGamma subordinator's shape α and rate β."""
         return cls(JointNormalInverseGamma.from_classical(mu=mu, gamma=gamma, sigma=sigma, alpha=alpha,
                                                           beta=beta))
-
-    def to_generalized_hyperbolic(self):
-        """The same law as a :class:`GeneralizedHyperbolic` with p = -α, a = 0, b = 2β."""
-        return GeneralizedHyperbolic.from_mixture(self)
-
-    def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="cpu",
-            m_step_backend="cpu", m_step_method="newton"):
-        """Batch EM from this model (see ``NormalMixture.fit``); both steps on the CPU kernels by default."""
-        return self._batch_em(X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
-                              m_step_method)

@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 
 from normix._kernels import dispatch
-from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
 from normix.distributions.generalized_inverse_gaussian import GeneralizedInverseGaussian
 from normix.distributions.inverse_gaussian import InverseGaussian
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
@@ -106,7 +105,3 @@ class NormalInverseGaussian(NormalMixture):
         """From μ, γ, Σ and the InverseGaussian subordinator's mean μ_IG and shape λ."""
         return cls(JointNormalInverseGaussian.from_classical(mu=mu, gamma=gamma, sigma=sigma, mu_ig=mu_ig,
                                                              lam=lam))
-
-    def to_generalized_hyperbolic(self):
-        """The same law as a :class:`GeneralizedHyperbolic` with p = -1/2, a = λ/μ_IG², b = λ."""
-        return GeneralizedHyperbolic.from_mixture(self)

@@ -22,7 +22,6 @@ import jax.numpy as jnp
 
 from normix._kernels import dispatch
 from normix.distributions.gamma import Gamma
-from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
 from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
 from normix.mixtures.marginal import NormalMixture
@@ -99,6 +98,7 @@ class VarianceGamma(NormalMixture):
 
     joint: JointVarianceGamma
     _joint_class = JointVarianceGamma
+    fit_defaults = {"e_step_backend": "cpu"}
 
     def __init__(self, joint):
         if not isinstance(joint, JointVarianceGamma):
@@ -109,13 +109,3 @@ class VarianceGamma(NormalMixture):
     def from_classical(cls, *, mu, gamma, sigma, alpha, beta):
         """From μ, γ, Σ and the Gamma subordinator's shape α and rate β."""
         return cls(JointVarianceGamma.from_classical(mu=mu, gamma=gamma, sigma=sigma, alpha=alpha, beta=beta))
-
-    def to_generalized_hyperbolic(self):
-        """The same law as a :class:`GeneralizedHyperbolic` with p = α, a = 2β, b = 0."""
-        return GeneralizedHyperbolic.from_mixture(self)
-
-    def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="cpu",
-            m_step_backend="cpu", m_step_method="newton"):
-        """Batch EM from this model (see ``NormalMixture.fit``); both steps on the CPU kernels by default."""
-        return self._batch_em(X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
-                              m_step_method)

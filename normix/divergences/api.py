@@ -19,6 +19,9 @@ gives the same marginal for (μ, γ/c, Σ/c, cY) and every c > 0, with different
 To compare mixtures of two families, write both in GH form
 (``GeneralizedHyperbolic.from_mixture``).
 """
+import functools
+from typing import Callable, NamedTuple
+
 from normix.distributions.normal import MultivariateNormal
 from normix.divergences.closed_form import family_kl, family_squared_hellinger, hellinger_from_log_bc, normal_kl, \
     normal_log_bc
@@ -29,32 +32,51 @@ from normix.mixtures.joint import JointNormalMixture
 from normix.mixtures.marginal import NormalMixture
 
 
-def _check_pair(p, q):
-    """The kind of the pair: 'joint', 'family', 'normal' or 'marginal'; ``ValueError``/``TypeError`` otherwise."""
-    if isinstance(p, JointNormalMixture):
-        kind = "joint"
-    elif isinstance(p, ExponentialFamily):
-        kind = "family"
-    elif isinstance(p, MultivariateNormal):
-        kind = "normal"
-    elif isinstance(p, NormalMixture):
-        kind = "marginal"
-    else:
-        raise TypeError("p must be a normix distribution (an ExponentialFamily, MultivariateNormal or "
-                        f"NormalMixture), got {type(p).__name__}")
+class _Rule(NamedTuple):
+    """How the divergences of a pair of one class are computed."""
+
+    kl: Callable
+    squared_hellinger: Callable
+    monte_carlo: bool
+    """Whether ``kl`` and ``squared_hellinger`` take ``n_samples`` and ``seed`` (no closed form)."""
+    multivariate: bool
+    """Whether the laws have a dimension ``d`` that must agree."""
+
+
+def _normal_kl(p, q):
+    return normal_kl(p.mu, p.L_Sigma, q.mu, q.L_Sigma)
+
+
+def _normal_squared_hellinger(p, q):
+    return hellinger_from_log_bc(normal_log_bc(p.mu, p.L_Sigma, q.mu, q.L_Sigma))
+
+
+@functools.singledispatch
+def _rule(p):
+    """The :class:`_Rule` of ``p``'s class (the most specific registered base class wins)."""
+    raise TypeError("p must be a normix distribution (an ExponentialFamily, MultivariateNormal or "
+                    f"NormalMixture), got {type(p).__name__}")
+
+
+_rule.register(ExponentialFamily, lambda p: _Rule(family_kl, family_squared_hellinger, False, False))
+_rule.register(JointNormalMixture, lambda p: _Rule(joint_kl, joint_squared_hellinger, False, True))
+_rule.register(MultivariateNormal, lambda p: _Rule(_normal_kl, _normal_squared_hellinger, False, True))
+_rule.register(NormalMixture, lambda p: _Rule(monte_carlo_kl, monte_carlo_squared_hellinger, True, True))
+
+
+def _check_pair(p, q, n_samples, seed):
+    """(rule, keyword arguments of its functions) of the pair; ``ValueError``/``TypeError`` naming the problem."""
+    rule = _rule(p)
     if type(q) is not type(p):
         raise ValueError(f"q must be of the same family as p ({type(p).__name__}), got {type(q).__name__}")
-    if kind != "family":
-        d_p, d_q = (m.dim if kind == "normal" else m.d for m in (p, q))
-        if d_p != d_q:
-            raise ValueError(f"q must have the dimension of p (d = {d_p}), got d = {d_q}")
-    return kind
-
-
-def _exact_only(kind, n_samples, seed):
-    if kind != "marginal" and (n_samples is not None or seed is not None):
+    if rule.multivariate and p.d != q.d:
+        raise ValueError(f"q must have the dimension of p (d = {p.d}), got d = {q.d}")
+    if rule.monte_carlo:
+        return rule, {"n_samples": check_samples(n_samples), "seed": 0 if seed is None else seed}
+    if n_samples is not None or seed is not None:
         raise ValueError("n_samples and seed apply only to marginal mixtures (Monte Carlo); "
                          "the divergence of this pair is computed in closed form")
+    return rule, {}
 
 
 def kl_divergence(p, q, *, n_samples=None, seed=None):
@@ -90,15 +112,8 @@ def kl_divergence(p, q, *, n_samples=None, seed=None):
     TypeError
         If ``p`` is not a normix distribution.
     """
-    kind = _check_pair(p, q)
-    _exact_only(kind, n_samples, seed)
-    if kind == "marginal":
-        return monte_carlo_kl(p, q, check_samples(n_samples), 0 if seed is None else seed)
-    if kind == "joint":
-        return joint_kl(p, q)
-    if kind == "normal":
-        return normal_kl(p.mu, p.L_Sigma, q.mu, q.L_Sigma)
-    return family_kl(p, q)
+    rule, sampling = _check_pair(p, q, n_samples, seed)
+    return rule.kl(p, q, **sampling)
 
 
 def squared_hellinger(p, q, *, n_samples=None, seed=None):
@@ -115,15 +130,8 @@ def squared_hellinger(p, q, *, n_samples=None, seed=None):
     -------
     float or MonteCarloEstimate
     """
-    kind = _check_pair(p, q)
-    _exact_only(kind, n_samples, seed)
-    if kind == "marginal":
-        return monte_carlo_squared_hellinger(p, q, check_samples(n_samples), 0 if seed is None else seed)
-    if kind == "joint":
-        return joint_squared_hellinger(p, q)
-    if kind == "normal":
-        return hellinger_from_log_bc(normal_log_bc(p.mu, p.L_Sigma, q.mu, q.L_Sigma))
-    return family_squared_hellinger(p, q)
+    rule, sampling = _check_pair(p, q, n_samples, seed)
+    return rule.squared_hellinger(p, q, **sampling)
 
 
 def kl_upper_bound(p, q):
@@ -144,5 +152,5 @@ def kl_upper_bound(p, q):
     """
     if not isinstance(p, NormalMixture):
         raise TypeError(f"p must be a marginal mixture (NormalMixture), got {type(p).__name__}")
-    _check_pair(p, q)
+    _check_pair(p, q, None, None)
     return joint_kl(p.joint, q.joint)

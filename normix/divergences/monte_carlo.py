@@ -2,7 +2,7 @@
 
 The marginal law f(x) = ∫ f(x, y) dy of a normal variance-mean mixture is not an
 exponential family and its divergences have no closed form.  With r(x) = log p(x) −
-log q(x) (both densities exact, by the ``mixture_log_density`` kernel):
+log q(x) (both densities exact, by ``log_prob_rows``: the ``mixture_log_density`` kernel):
 
 KL.  KL(p ‖ q) = E_p[r(X)], estimated by the mean of r over n draws of p, with standard
 error sd(r)/√n.
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from normix._kernels import dispatch
 
 DEFAULT_SAMPLES = 100_000
 
@@ -61,14 +60,8 @@ def check_samples(n_samples):
     return int(n_samples)
 
 
-def _log_density(model, X):
-    p, a, b = model.joint.gig_params()
-    params = [np.asarray(v, dtype=np.float64) for v in (model.joint.mu, model.joint.gamma, model.joint.L_Sigma)]
-    return dispatch.kernels("cpu").mixture_log_density(X, *params, float(p), float(a), float(b))
-
-
 def _log_ratio(p, q, X):
-    r = _log_density(p, X) - _log_density(q, X)
+    r = p.log_prob_rows(X) - q.log_prob_rows(X)
     bad = ~np.isfinite(r)
     if bad.any():
         raise ValueError(f"log p(x) - log q(x) is not finite at {int(bad.sum())} of {r.size} draws "

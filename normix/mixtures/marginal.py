@@ -21,6 +21,9 @@ arrays from ``dispatch.array_namespace(backend)``, so the CPU path is numpy and 
 only and the JAX path traces inside ``lax.while_loop``.
 """
 import math
+import types
+from collections.abc import Mapping
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -31,8 +34,8 @@ from normix._em.batch import BatchEMFitter
 from normix._em.loop import M_STEP_METHODS
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
-from normix._serialization import save_model
-from normix._validation import as_real_array, check_data, check_vector, is_traced
+from normix._validation import as_real_array, check_vector, is_traced
+from normix.distributions._base import AbstractMultivariateDistribution, check_rows
 from normix.mixtures._compiled import compiled, compiled_kernel
 from normix.mixtures.joint import JointNormalMixture
 
@@ -42,27 +45,6 @@ from normix.mixtures.joint import JointNormalMixture
 _COVARIANCE_RIDGE = 1e-6
 
 _M_STEP_OPTIONS = ("backend", "method")
-
-
-def _check_rows(X, d, min_rows, what):
-    """Observations ``X`` as float64 (n, d): numpy when concrete, JAX when traced.
-
-    ``ValueError`` naming the problem: wrong number of dimensions or columns, fewer than
-    ``min_rows`` rows (``what`` says what needs them), NaN or inf (with the rows).
-    """
-    if is_traced(X):
-        return check_data(X, "X", event_ndim=1, event_shape=(d,))
-    X = as_real_array(X, "X")
-    if X.ndim != 2 or X.shape[1] != d:
-        raise ValueError(f"X must have shape (n, {d}) (n observations of dimension d = {d}), got shape {X.shape}")
-    if X.shape[0] < min_rows:
-        raise ValueError(f"X must have at least {min_rows} row(s){what}, got {X.shape[0]}")
-    bad = ~np.all(np.isfinite(X), axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        shown = ", ".join(str(i) for i in rows[:5]) + (", ..." if rows.size > 5 else "")
-        raise ValueError(f"X must be finite: {rows.size} row(s) hold NaN or inf (rows {shown})")
-    return X
 
 
 def _check_not_constant(X):
@@ -83,17 +65,29 @@ def _state_params(state):
     return (state.mu, state.gamma, state.L_Sigma, *state.subordinator)
 
 
-class NormalMixture(eqx.Module):
+class NormalMixture(AbstractMultivariateDistribution):
     """Abstract marginal f(x) = ∫₀^∞ f(x, y) dy of a normal variance-mean mixture.
 
     Owns a :class:`~normix.mixtures.joint.JointNormalMixture` (``joint``).  Concrete
-    families set the class variable ``_joint_class`` and construct from classical
-    parameters.  Every density method takes a single observation (batch with
-    ``jax.vmap``) and is jit-able and differentiable.
+    families (final classes) set the class variable ``_joint_class`` and construct from
+    classical parameters.  Every density method takes a single observation (batch with
+    :meth:`log_prob_rows` or ``jax.vmap``) and is jit-able and differentiable.
+
+    ``fit_defaults`` is the class's table of the defaults of :meth:`fit` that differ
+    between families; a family sets the entries it changes, and its ``fit`` (the same
+    function, with those defaults) shows them in its signature and docstring.
     """
 
     joint: eqx.AbstractVar[JointNormalMixture]
     _joint_class: eqx.AbstractClassVar[type]
+    fit_defaults: ClassVar[Mapping] = types.MappingProxyType({"regularization": "none", "e_step_backend": "jax"})
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        changed = cls.__dict__.get("fit_defaults")
+        if changed is not None:
+            cls.fit_defaults = types.MappingProxyType({**NormalMixture.fit_defaults, **changed})
+            cls.fit = _fit_with_defaults(cls)
 
     @property
     def d(self):
@@ -143,10 +137,13 @@ class NormalMixture(eqx.Module):
         """``n`` draws of X as a numpy array of shape (n, d) (see ``JointNormalMixture.rvs``)."""
         return self.joint.rvs(n, seed)[0]
 
+    def _log_prob_rows(self, X, backend):
+        params = dispatch.to_backend(self._kernel_params(), backend)
+        return compiled_kernel(backend, "mixture_log_density")(X, *params)
+
     def marginal_log_likelihood(self, X):
-        """Mean of log f(xᵢ) over the rows of X (shape (n, d)), by the JAX kernel (compiled)."""
-        X = _check_rows(X, self.d, 1, "")
-        return jnp.mean(compiled_kernel("jax", "mixture_log_density")(X, *self._kernel_params()))
+        """Mean of log f(xᵢ) over the rows of X (shape (n, d)): ``mean(log_prob_rows(X, backend='jax'))``."""
+        return jnp.mean(self.log_prob_rows(X, backend="jax"))
 
     # ------------------------------------------------------------------ EM steps
     def e_step(self, X, backend="jax"):
@@ -165,7 +162,7 @@ class NormalMixture(eqx.Module):
             ``'E_log_Y'``, ``'E_inv_Y'``, ``'E_Y'``: arrays of shape (n,) of the posterior
             GIG(p - d/2, a + γᵀΛγ, b + Q(xᵢ)).
         """
-        X = dispatch.to_backend(_check_rows(X, self.d, 1, ""), backend)
+        X = dispatch.to_backend(check_rows(X, self.d, 1, ""), backend)
         params = dispatch.to_backend(self._kernel_params(), backend)
         e_log_y, e_inv_y, e_y = compiled_kernel(backend, "posterior_moments")(X, *params)
         return {"E_log_Y": e_log_y, "E_inv_Y": e_inv_y, "E_Y": e_y}
@@ -201,7 +198,7 @@ class NormalMixture(eqx.Module):
         if method not in M_STEP_METHODS:
             raise ValueError(f"method must be one of {M_STEP_METHODS!r}, got {method!r}")
         cls = type(self)
-        X = _check_rows(X, self.d, 1, "")
+        X = check_rows(X, self.d, 1, "")
         xp = dispatch.array_namespace(backend)
         X = xp.asarray(X)
         n = X.shape[0]
@@ -230,14 +227,13 @@ class NormalMixture(eqx.Module):
         cls = type(self)
         return cls.em_model(cls.em_regularize(cls.em_state(self, "jax"), "det_sigma_one", "jax"))
 
-    def save(self, path):
-        """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
-        save_model(self, path)
-
     # ------------------------------------------------------------------- fitting
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
             m_step_backend="cpu", m_step_method="newton"):
         """Batch EM from this model on the rows of X; returns an ``EMResult``.
+
+        The defaults of ``regularization`` and ``e_step_backend`` are the family's
+        (``fit_defaults``): this signature shows them.
 
         Parameters
         ----------
@@ -253,11 +249,6 @@ class NormalMixture(eqx.Module):
         m_step_method : {'newton', 'lbfgs', 'bfgs'}
             Solver of a GIG subordinator's moment equations.
         """
-        return self._batch_em(X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
-                              m_step_method)
-
-    def _batch_em(self, X, verbose, max_iter, tol, regularization, e_step_backend, m_step_backend,
-                  m_step_method):
         fitter = BatchEMFitter(max_iter=max_iter, tol=tol, verbose=verbose, regularization=regularization,
                                e_step_backend=e_step_backend, m_step_backend=m_step_backend,
                                m_step_method=m_step_method)
@@ -275,7 +266,7 @@ class NormalMixture(eqx.Module):
         X = as_real_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
-        X = _check_not_constant(_check_rows(X, X.shape[1], X.shape[1] + 2, " to fit a model of this dimension"))
+        X = _check_not_constant(check_rows(X, X.shape[1], X.shape[1] + 2, " to fit a model of this dimension"))
         sigma = np.atleast_2d(np.cov(X, rowvar=False))
         L_Sigma = _positive_definite_factor(sigma)
         d = X.shape[1]
@@ -286,7 +277,7 @@ class NormalMixture(eqx.Module):
     @classmethod
     def em_validate_data(cls, X, model):
         """X as a float64 (n, d) numpy array with n >= d + 2 finite rows and no constant column, or ``ValueError``."""
-        return _check_not_constant(_check_rows(X, model.d, model.d + 2, " to fit a model of this dimension"))
+        return _check_not_constant(check_rows(X, model.d, model.d + 2, " to fit a model of this dimension"))
 
     @classmethod
     def em_state(cls, model, backend):
@@ -369,6 +360,18 @@ class NormalMixture(eqx.Module):
         p, a, b = joint._to_gig(*state.subordinator)
         subordinator = joint._from_gig(p, a / s, b * s)
         return MixtureState(state.mu, state.gamma / s, state.L_Sigma * xp.exp(-0.5 * log_s), tuple(subordinator))
+
+
+def _fit_with_defaults(cls):
+    """``NormalMixture.fit`` as the function of ``cls``, with the keyword defaults of ``cls.fit_defaults``."""
+    base = NormalMixture.__dict__["fit"]
+    fit = types.FunctionType(base.__code__, base.__globals__, base.__name__, base.__defaults__, base.__closure__)
+    fit.__kwdefaults__ = {**base.__kwdefaults__, **cls.fit_defaults}
+    fit.__qualname__ = f"{cls.__qualname__}.fit"
+    fit.__module__ = cls.__module__
+    changed = ", ".join(f"{name}={value!r}" for name, value in cls.fit_defaults.items())
+    fit.__doc__ = base.__doc__.replace("(``fit_defaults``)", f"(``fit_defaults``: {changed})", 1)
+    return fit
 
 
 def _check_expectation(values, key):

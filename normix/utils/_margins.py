@@ -7,12 +7,16 @@ exactly; densities of the margins are therefore exact, not kernel estimates.
 
 Supported models: marginal mixtures (:class:`~normix.mixtures.marginal.NormalMixture`,
 data of shape (n, d)) and univariate exponential families such as Gamma or GIG (data
-of shape (n,) or (n, 1)).
+of shape (n,) or (n, 1)).  :func:`dimension`, :func:`margin` and :func:`log_density`
+dispatch on the model's class (``functools.singledispatch``): the most specific
+registered base class decides.
 """
+import functools
+
+import jax
 import numpy as np
 
 from normix._em.protocol import MixtureState
-from normix._kernels import dispatch
 from normix.exponential_family import ExponentialFamily
 from normix.mixtures.joint import JointNormalMixture
 from normix.mixtures.marginal import NormalMixture
@@ -23,14 +27,25 @@ _BISECTION_STEPS = 100
 _MAX_DOUBLINGS = 1100
 
 
+@functools.singledispatch
 def dimension(model):
     """Number of columns of the data a model describes; ``TypeError`` for unsupported models."""
-    if isinstance(model, NormalMixture):
-        return model.d
-    if isinstance(model, ExponentialFamily) and not isinstance(model, JointNormalMixture):
-        return 1
     raise TypeError("model must be a marginal normal mixture (e.g. NormalInverseGaussian) or a univariate "
                     f"exponential family (e.g. Gamma), got {type(model).__name__}")
+
+
+@dimension.register(ExponentialFamily)
+def _univariate_dimension(model):
+    return 1
+
+
+@dimension.register(NormalMixture)
+def _mixture_dimension(model):
+    return model.d
+
+
+# A joint law describes (x, y) pairs, not data columns.
+dimension.register(JointNormalMixture, dimension.dispatch(object))
 
 
 def check_data(model, X):
@@ -60,14 +75,18 @@ def check_columns(columns, d, name):
     return tuple(int(c) for c in columns)
 
 
+@functools.singledispatch
 def margin(model, columns):
     """The law of the columns ``columns`` of X ~ ``model``, as a model of the same family.
 
     For a mixture: the same subordinator with (μ_J, γ_J, chol(Σ_JJ)); for a univariate
     family (``columns == (0,)``): the model itself.
     """
-    if not isinstance(model, NormalMixture):
-        return model
+    return model
+
+
+@margin.register(NormalMixture)
+def _mixture_margin(model, columns):
     cls = type(model)
     state = cls.em_state(model, "cpu")
     J = np.asarray(columns)
@@ -76,17 +95,15 @@ def margin(model, columns):
     return cls.em_model(MixtureState(state.mu[J], state.gamma[J], L, state.subordinator))
 
 
+@functools.singledispatch
 def log_density(model, points):
     """log f at ``points`` (shape (m, k) for a k-dimensional mixture, (m,) or (m, 1) for a univariate family)."""
-    points = np.asarray(points, dtype=np.float64)
-    if isinstance(model, NormalMixture):
-        joint = model.joint
-        p, a, b = (float(v) for v in joint.gig_params())
-        arrays = [np.asarray(v, dtype=np.float64) for v in (joint.mu, joint.gamma, joint.L_Sigma)]
-        return dispatch.kernels("cpu").mixture_log_density(points.reshape(-1, model.d), *arrays, p, a, b)
-    import jax
+    return np.asarray(jax.vmap(model.log_prob)(np.asarray(points, dtype=np.float64).reshape(-1)))
 
-    return np.asarray(jax.vmap(model.log_prob)(points.reshape(-1)))
+
+@log_density.register(NormalMixture)
+def _mixture_log_density(model, points):
+    return model.log_prob_rows(np.asarray(points, dtype=np.float64).reshape(-1, model.d))
 
 
 def has_cdf(model):

@@ -82,3 +82,40 @@ def test_bad_parameters_raise_also_under_jit():
         jax.jit(MultivariateNormal.from_classical)(np.zeros(2), indefinite).mu.block_until_ready()
     with pytest.raises(Exception, match="the diagonal of L_Sigma must be > 0"):
         jax.jit(MultivariateNormal)(np.zeros(2), -np.eye(2)).mu.block_until_ready()
+
+
+@pytest.mark.parametrize("backend", ["cpu", "jax"])
+def test_log_prob_rows_matches_scipy_and_log_prob(backend):
+    mu, sigma = random_problem(4, 2)
+    dist = MultivariateNormal.from_classical(mu, sigma)
+    X = np.random.default_rng(3).standard_normal((25, 4)) * 2.0
+    rows = dist.log_prob_rows(X, backend=backend)
+    assert isinstance(rows, np.ndarray if backend == "cpu" else jax.Array) and rows.shape == (25,)
+    np.testing.assert_allclose(rows, st.multivariate_normal(mu, sigma).logpdf(X), rtol=1e-12)
+    np.testing.assert_allclose(rows, jax.vmap(dist.log_prob)(X), rtol=1e-13)
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 4\)"):
+        dist.log_prob_rows(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="X must be finite"):
+        dist.log_prob_rows(np.full((2, 4), np.inf))
+
+
+def test_common_surface_with_the_mixtures(tmp_path):
+    from normix import load
+
+    mu, sigma = random_problem(3, 4)
+    dist = MultivariateNormal.from_classical(mu, sigma)
+    assert dist.d == dist.dim == 3
+    np.testing.assert_array_equal(dist.mean(), mu)
+    np.testing.assert_allclose(dist.cov(), sigma, rtol=1e-13, atol=1e-15)
+    draws = dist.rvs(100_000, seed=7)
+    assert isinstance(draws, np.ndarray) and draws.shape == (100_000, 3)
+    np.testing.assert_array_equal(draws, dist.rvs(100_000, seed=7))
+    assert not np.array_equal(draws[:5], dist.rvs(5, seed=8))
+    np.testing.assert_allclose(draws.mean(axis=0), mu, atol=0.03)
+    np.testing.assert_allclose(np.cov(draws, rowvar=False), sigma, atol=0.03)
+    assert dist.rvs(4).shape == (4, 3)
+    with pytest.raises(ValueError, match="n must be a non-negative integer"):
+        dist.rvs(-1)
+    dist.save(tmp_path / "normal.json")
+    loaded = load(tmp_path / "normal.json")
+    np.testing.assert_array_equal(loaded.L_Sigma, dist.L_Sigma)

@@ -32,7 +32,7 @@ def test_subordinator_and_generalized_hyperbolic_form():
                                               alpha=3.0, beta=2.0)
     assert isinstance(model.joint.subordinator(), InverseGamma)
     assert tuple(float(v) for v in model.joint.gig_params()) == (-3.0, 0.0, 4.0)
-    gh = model.to_generalized_hyperbolic()
+    gh = GeneralizedHyperbolic.from_mixture(model)
     assert isinstance(gh, GeneralizedHyperbolic)
     rng = np.random.default_rng(2)
     for x in rng.normal(size=(5, d)) * 3:

@@ -31,7 +31,7 @@ def test_subordinator_and_generalized_hyperbolic_form():
     sub = model.joint.subordinator()
     assert isinstance(sub, InverseGaussian)
     np.testing.assert_allclose([float(v) for v in model.joint.gig_params()], [-0.5, 1.2, 1.2], rtol=1e-15)
-    gh = model.to_generalized_hyperbolic()
+    gh = GeneralizedHyperbolic.from_mixture(model)
     assert isinstance(gh, GeneralizedHyperbolic)
     rng = np.random.default_rng(2)
     for x in rng.normal(size=(5, 2)) * 3:

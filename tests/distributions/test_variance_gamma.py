@@ -29,7 +29,7 @@ def test_classical_parameters_and_subordinator():
 
 def test_generalized_hyperbolic_form_has_the_same_law():
     model = _model()
-    gh = model.to_generalized_hyperbolic()
+    gh = GeneralizedHyperbolic.from_mixture(model)
     assert isinstance(gh, GeneralizedHyperbolic)
     assert (float(gh.joint.p), float(gh.joint.a), float(gh.joint.b)) == (2.5, 3.0, 0.0)
     rng = np.random.default_rng(0)

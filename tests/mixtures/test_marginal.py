@@ -221,3 +221,37 @@ def test_data_validation(name):
         model.log_prob(np.array([0.0, np.nan]))
     with pytest.raises(ValueError, match="backend"):
         model.e_step(X, backend="gpu")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("backend", ["cpu", "jax"])
+def test_log_prob_rows_matches_log_prob_of_each_row(name, backend):
+    model = make_model(name, 3)
+    X = np.asarray(model.rvs(40, seed=5))
+    rows = model.log_prob_rows(X, backend=backend)
+    assert isinstance(rows, np.ndarray if backend == "cpu" else jax.Array)
+    assert rows.shape == (40,)
+    np.testing.assert_allclose(np.asarray(rows), np.asarray(jax.vmap(model.log_prob)(jnp.asarray(X))), rtol=1e-12)
+    mu, gamma, sigma = normal_params(3)
+    expected = posterior_quadrature(X[0], mu, gamma, sigma, subordinator_law(name))[0]
+    np.testing.assert_allclose(float(rows[0]), expected, rtol=1e-10)
+    np.testing.assert_allclose(float(model.marginal_log_likelihood(X)), np.mean(np.asarray(rows)), rtol=1e-13)
+
+
+def test_log_prob_rows_validates_its_input():
+    model = make_model("nig", 2)
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
+        model.log_prob_rows(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
+        model.log_prob_rows(np.zeros(4))
+    with pytest.raises(ValueError, match=r"X must be finite: 1 row\(s\) hold NaN or inf \(rows 1\)"):
+        model.log_prob_rows(np.array([[0.0, 0.0], [np.nan, 1.0]]))
+    with pytest.raises(ValueError, match="backend"):
+        model.log_prob_rows(np.zeros((4, 2)), backend="gpu")
+
+
+def test_log_prob_rows_is_jit_able_on_the_jax_backend():
+    model = make_model("gh", 2)
+    X = jnp.asarray(model.rvs(10, seed=1))
+    np.testing.assert_allclose(jax.jit(lambda m, x: m.log_prob_rows(x, backend="jax"))(model, X),
+                               model.log_prob_rows(X, backend="jax"), rtol=1e-14)
