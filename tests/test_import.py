@@ -89,3 +89,21 @@ def test_distributions_all_lists_only_what_resolves():
 def test_importing_distributions_imports_none_of_its_distribution_modules():
     out = subprocess.run([sys.executable, "-c", DISTRIBUTIONS_PROBE], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["normix.distributions._lazy"]
+
+
+def _is_abstract(cls):
+    return bool(cls.__abstractmethods__ or getattr(cls, "__abstractvars__", ())
+                or getattr(cls, "__abstractclassvars__", ()))
+
+
+def test_no_concrete_public_class_is_subclassed():
+    import normix
+    import normix.distributions as package
+
+    public = {getattr(normix, n) for n in normix.__all__} | {getattr(package, n) for n in package.__all__}
+    classes = {c for c in public if isinstance(c, type)}
+    for cls in classes:
+        subclassed = any(other is not cls and issubclass(other, cls) for other in classes)
+        if subclassed:
+            assert _is_abstract(cls), f"{cls.__name__} is subclassed but concrete"
+            assert cls.__name__.startswith("Abstract") or "abstract" in cls.__doc__.lower(), cls.__name__
