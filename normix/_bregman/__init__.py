@@ -5,7 +5,8 @@ Used by :meth:`normix.exponential_family.ExponentialFamily.from_expectation`
 :mod:`normix.fitting.solvers`.  scipy.optimize and jaxopt are imported only when
 a solver that needs them runs.
 """
-from .result import BregmanResult, bregman_objective
-from .solve import METHODS, solve_bregman, solve_bregman_multistart
+from .result import BregmanResult, BregmanStatus, bregman_objective
+from .solve import METHODS, check_tolerance, solve_bregman, solve_bregman_multistart
 
-__all__ = ["BregmanResult", "METHODS", "bregman_objective", "solve_bregman", "solve_bregman_multistart"]
+__all__ = ["BregmanResult", "BregmanStatus", "METHODS", "bregman_objective", "check_tolerance", "solve_bregman",
+           "solve_bregman_multistart"]

@@ -21,6 +21,9 @@ Convergence is judged the same way for every entry, at the returned point:
 attainable in floating point when η is large).  The scipy quasi-Newton methods
 stop when f no longer decreases measurably, typically at ‖∇f(θ) − η‖∞ of
 1e-10 to 1e-8; they then report ``converged=False`` for the default tol=1e-10.
+``tol = 0`` never stops early on the tolerance.  Every entry builds its result with
+:meth:`BregmanResult.from_final_point`, which sets ``converged`` and ``status``
+together from the final point.
 """
 import dataclasses
 import functools
@@ -34,10 +37,14 @@ import numpy as np
 from normix._kernels.dispatch import validate_backend
 from normix._validation import check_vector, is_traced, require
 
-from . import newton as jax_newton
-from . import numpy_newton, quasi_newton, scipy_solvers
 from .bounds import box, strictly_inside
+from .newton import newton_root
+from .numpy_newton import newton_solve as numpy_newton_solve
+from .quasi_newton import bfgs_solve as jax_bfgs_solve
+from .quasi_newton import lbfgs_solve as jax_lbfgs_solve
 from .result import BregmanResult
+from .scipy_solvers import bfgs_solve as scipy_bfgs_solve
+from .scipy_solvers import lbfgs_solve as scipy_lbfgs_solve
 
 METHODS = ("lbfgs", "bfgs", "newton")
 
@@ -73,10 +80,10 @@ def _jax_newton(p):
 
     gradient = jax.grad(objective) if p.grad_fn is None else (lambda theta: p.grad_fn(theta) - eta)
     hessian = jax.hessian(objective) if p.hess_fn is None else p.hess_fn
-    theta, fval, gnorm, steps = jax_newton.newton_root(
+    theta, fval, gnorm, steps = newton_root(
         objective, gradient, hessian, jnp.asarray(p.theta0), p.lo, p.hi, p.max_steps, p.target
     )
-    return BregmanResult(theta, fval, gnorm, steps, gnorm <= p.target)
+    return BregmanResult.from_final_point(theta, fval, gnorm, steps, p.target, p.max_steps, jnp)
 
 
 def _jax_quasi_newton(run):
@@ -93,7 +100,7 @@ def _jax_quasi_newton(run):
         eta = jnp.asarray(p.eta)
         theta, steps = run(objective, gradient, eta, jnp.asarray(p.theta0), p.lo, p.hi, p.max_steps, p.tol)
         gnorm = jnp.max(jnp.abs(gradient(theta, eta)))
-        return BregmanResult(theta, objective(theta, eta), gnorm, steps, gnorm <= p.target)
+        return BregmanResult.from_final_point(theta, objective(theta, eta), gnorm, steps, p.target, p.max_steps, jnp)
 
     return solve
 
@@ -141,7 +148,7 @@ def _cpu(run):
         theta, steps = run(value_and_grad, hessian, theta0, p.lo, p.hi, p.max_steps, target)
         fval, grad = value_and_grad(theta)
         gnorm = float(np.max(np.abs(grad)))
-        return BregmanResult(theta, fval, gnorm, steps, bool(gnorm <= target))
+        return BregmanResult.from_final_point(theta, fval, gnorm, steps, target, p.max_steps, np)
 
     return solve
 
@@ -167,13 +174,13 @@ class _Implementation:
 
 _SOLVERS = {
     ("jax", "newton"): _Implementation(_jax_newton, jnp, True, _debug_print_summary, True),
-    ("jax", "lbfgs"): _Implementation(_jax_quasi_newton(quasi_newton.lbfgs_solve), jnp, False,
+    ("jax", "lbfgs"): _Implementation(_jax_quasi_newton(jax_lbfgs_solve), jnp, False,
                                       _debug_print_summary, True),
-    ("jax", "bfgs"): _Implementation(_jax_quasi_newton(quasi_newton.bfgs_solve), jnp, False,
+    ("jax", "bfgs"): _Implementation(_jax_quasi_newton(jax_bfgs_solve), jnp, False,
                                      _debug_print_summary, True),
-    ("cpu", "lbfgs"): _Implementation(_cpu(scipy_solvers.lbfgs_solve), np, False, _print_summary, False),
-    ("cpu", "bfgs"): _Implementation(_cpu(scipy_solvers.bfgs_solve), np, False, _print_summary, False),
-    ("cpu", "newton"): _Implementation(_cpu(numpy_newton.newton_solve), np, False, _print_summary, False),
+    ("cpu", "lbfgs"): _Implementation(_cpu(scipy_lbfgs_solve), np, False, _print_summary, False),
+    ("cpu", "bfgs"): _Implementation(_cpu(scipy_bfgs_solve), np, False, _print_summary, False),
+    ("cpu", "newton"): _Implementation(_cpu(numpy_newton_solve), np, False, _print_summary, False),
 }
 
 
@@ -185,16 +192,28 @@ def _select(backend, method):
     return _SOLVERS[backend, method]
 
 
+def check_tolerance(tol, name="tol"):
+    """``float(tol)`` for a real number ``tol >= 0`` (finite); otherwise ``ValueError`` naming ``name``.
+
+    ``tol = 0`` is allowed: no early stop on the tolerance, the solver runs until its
+    budget is used up or it can make no further progress, and reports convergence
+    only for an exactly zero criterion.
+    """
+    number = isinstance(tol, (int, float, np.integer, np.floating)) and not isinstance(tol, (bool, np.bool_))
+    if not (number and np.isfinite(tol) and tol >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {tol!r}")
+    return float(tol)
+
+
 def _problem(f, eta, theta0, bounds, max_steps, tol, grad_fn, hess_fn):
     if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
-    if not (isinstance(tol, (int, float, np.floating)) and tol > 0 and np.isfinite(tol)):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    tol = check_tolerance(tol)
     eta = check_vector(eta, "eta")
     theta0 = check_vector(theta0, "theta0", size=eta.shape[0])
     lo, hi = box(bounds, eta.shape[0])
     theta0 = require(theta0, lambda a: strictly_inside(a, lo, hi), "theta0", "lie strictly inside bounds")
-    return _Problem(f, eta, theta0, lo, hi, int(max_steps), float(tol), grad_fn, hess_fn)
+    return _Problem(f, eta, theta0, lo, hi, int(max_steps), tol, grad_fn, hess_fn)
 
 
 def _report(implementation, result, backend, method, verbose):
@@ -227,7 +246,7 @@ def _timed(implementation, problem):
     if traced:
         return result
     jax.block_until_ready(result.theta)
-    return dataclasses.replace(result, elapsed_time=time.perf_counter() - start)
+    return dataclasses.replace(result.with_concrete_status(), elapsed_time=time.perf_counter() - start)
 
 
 def solve_bregman(f, eta, theta0, *, backend="jax", method="lbfgs", bounds=None, max_steps=500, tol=1e-10,
@@ -252,7 +271,8 @@ def solve_bregman(f, eta, theta0, *, backend="jax", method="lbfgs", bounds=None,
     max_steps : int
         Iteration budget.
     tol : float
-        Convergence when ‖∇f(θ) − η‖∞ <= tol · max(1, ‖η‖∞).
+        Convergence when ‖∇f(θ) − η‖∞ <= tol · max(1, ‖η‖∞); finite and >= 0
+        (``tol = 0``: no early stop on the tolerance, see :func:`check_tolerance`).
     grad_fn : callable, optional
         θ → ∇f(θ) in θ-space (numpy in and out for ``'cpu'``, JAX-traceable for
         ``'jax'``).  Default: ``jax.grad(f)`` (compiled once per ``f`` on ``'cpu'``).
@@ -265,7 +285,9 @@ def solve_bregman(f, eta, theta0, *, backend="jax", method="lbfgs", bounds=None,
     -------
     BregmanResult
         With an honest ``converged`` flag: the criterion is re-evaluated at the
-        returned θ.  ``theta`` is numpy for ``'cpu'``, a JAX array for ``'jax'``.
+        returned θ, and ``status`` (a :class:`~normix._bregman.result.BregmanStatus`)
+        says how the solve ended.  ``theta`` is numpy for ``'cpu'``, a JAX array for
+        ``'jax'``.
 
     Notes
     -----
@@ -294,7 +316,8 @@ def solve_bregman_multistart(f, eta, theta0_batch, *, backend="jax", method="lbf
     The best is the converged start with the lowest objective (the lowest finite
     objective when none converged; its ``converged`` is then False).  Starts run
     under ``jax.vmap`` for ``('jax', 'newton')`` and one after another otherwise.
-    ``num_steps`` and ``elapsed_time`` of the result are totals over all starts.
+    ``num_steps`` and ``elapsed_time`` of the result are totals over all starts;
+    ``converged`` and ``status`` are those of the chosen start.
     The other parameters are those of :func:`solve_bregman`.
 
     Parameters
@@ -317,8 +340,8 @@ def solve_bregman_multistart(f, eta, theta0_batch, *, backend="jax", method="lbf
         results = jax.tree_util.tree_map(lambda *leaves: xp.stack([xp.asarray(v) for v in leaves]), *results)
     best = _best_index(results.fun, results.converged, xp)
     chosen = jax.tree_util.tree_map(lambda leaf: leaf[best], results)
-    traced = is_traced(problems[0].eta, problems[0].theta0)
-    elapsed = 0.0 if traced else time.perf_counter() - start
-    result = dataclasses.replace(chosen, num_steps=results.num_steps.sum(), elapsed_time=elapsed)
+    result = dataclasses.replace(chosen, num_steps=results.num_steps.sum())
+    if not is_traced(problems[0].eta, problems[0].theta0):
+        result = dataclasses.replace(result.with_concrete_status(), elapsed_time=time.perf_counter() - start)
     _report(implementation, result, backend, method, verbose)
     return result

@@ -10,7 +10,9 @@ from jax.scipy.special import gammaln
 from scipy.special import digamma
 
 from normix.fitting.solvers import BregmanResult, bregman_objective, solve_bregman, solve_bregman_multistart
+from normix._bregman import BregmanStatus
 from normix._bregman.bounds import box, from_unconstrained, to_unconstrained
+from normix._bregman.result import outcome
 
 PAIRS = [("jax", "newton"), ("jax", "lbfgs"), ("jax", "bfgs"), ("cpu", "newton"), ("cpu", "lbfgs"), ("cpu", "bfgs")]
 PAIR_IDS = [f"{b}-{m}" for b, m in PAIRS]
@@ -147,18 +149,76 @@ def test_jit_and_vmap():
     start = jnp.array([0.0, -1.0])
     jitted = jax.jit(lambda e: solve_bregman(gamma_psi, e, start, method="newton", bounds=GAMMA_BOUNDS))(eta)
     assert isinstance(jitted, BregmanResult) and bool(jitted.converged)
+    assert jitted.status == BregmanStatus.CONVERGED
+    assert BregmanStatus(int(jitted.status)) is BregmanStatus.CONVERGED
     etas = jnp.stack([eta, jnp.asarray(gamma_eta(7.0, 0.5))])
-    batch = jax.vmap(lambda e: solve_bregman(gamma_psi, e, start, method="newton", bounds=GAMMA_BOUNDS))(etas)
-    np.testing.assert_allclose(batch.theta, [[1.5, -1.5], [6.0, -0.5]], rtol=1e-9)
-    assert batch.converged.shape == (2,)
+    batch = jax.vmap(lambda e: solve_bregman(gamma_psi, e, start, method="newton", bounds=GAMMA_BOUNDS,
+                                             max_steps=8))(etas)
+    np.testing.assert_allclose(batch.theta[0], [1.5, -1.5], rtol=1e-9)
+    assert batch.converged.shape == (2,) and batch.status.shape == (2,)
+    # the far problem needs 11 steps and runs out of its budget of 8; each row keeps its own status
+    np.testing.assert_array_equal(batch.status, [BregmanStatus.CONVERGED, BregmanStatus.MAX_STEPS])
+    np.testing.assert_array_equal(batch.converged, [True, False])
 
 
 def test_result_is_a_pytree():
     result = solve_bregman(quadratic, np.ones(3), np.zeros(3), method="newton")
     leaves = jax.tree_util.tree_leaves(result)
-    assert len(leaves) == 6
+    assert len(leaves) == 7
     rebuilt = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(result), leaves)
-    assert isinstance(rebuilt, BregmanResult)
+    assert isinstance(rebuilt, BregmanResult) and rebuilt.status is BregmanStatus.CONVERGED
+
+
+def test_spec_constructor_is_positional_and_status_defaults_to_none():
+    result = BregmanResult(np.zeros(2), 1.0, 0.5, 3, False, 0.25)
+    assert (result.elapsed_time, result.status) == (0.25, None)
+    assert len(jax.tree_util.tree_leaves(result)) == 6
+
+
+@pytest.mark.parametrize("xp", [np, jnp], ids=["numpy", "jax"])
+def test_outcome_decides_status_from_the_numbers(xp):
+    finite = xp.array([1.0, 2.0])
+    cases = [
+        # theta, fun, grad_norm, num_steps, target, max_steps -> status
+        ((finite, 0.5, 1e-12, 4, 1e-10, 10), BregmanStatus.CONVERGED),
+        ((finite, 0.5, 1e-3, 10, 1e-10, 10), BregmanStatus.MAX_STEPS),
+        ((finite, 0.5, 1e-3, 4, 1e-10, 10), BregmanStatus.STALLED),
+        ((finite, np.inf, 1e-3, 4, 1e-10, 10), BregmanStatus.NON_FINITE),
+        ((xp.array([np.nan, 1.0]), 0.5, 1e-3, 10, 1e-10, 10), BregmanStatus.NON_FINITE),
+        ((finite, 0.5, np.nan, 10, 1e-10, 10), BregmanStatus.NON_FINITE),
+        ((finite, 0.5, 0.0, 3, 0.0, 10), BregmanStatus.CONVERGED),
+        ((finite, 0.5, 1e-300, 10, 0.0, 10), BregmanStatus.MAX_STEPS),
+    ]
+    for args, expected in cases:
+        converged, status = outcome(*args, xp)
+        assert int(status) == expected
+        assert bool(converged) == (expected is BregmanStatus.CONVERGED)
+
+
+def test_status_of_solves():
+    eta = gamma_eta(2.5, 1.5)
+    start = np.array([0.0, -1.0])
+    for backend in ("jax", "cpu"):
+        done = solve_bregman(gamma_psi, eta, start, backend=backend, method="newton", bounds=GAMMA_BOUNDS)
+        assert done.status is BregmanStatus.CONVERGED and bool(done.converged)
+        budget = solve_bregman(gamma_psi, gamma_eta(40.0, 0.3), start, backend=backend, method="newton",
+                               bounds=GAMMA_BOUNDS, max_steps=1)
+        assert budget.status is BregmanStatus.MAX_STEPS and not bool(budget.converged)
+        broken = solve_bregman(lambda th: jnp.nan * jnp.sum(th**2), eta, start, backend=backend, method="newton")
+        assert broken.status is BregmanStatus.NON_FINITE and not bool(broken.converged)
+    # f is +inf for θ₁ <= 0 and its minimiser lies beyond that wall, right next to the start:
+    # every trial point is infinite, so the solver gives up after one step
+    def walled(theta):
+        return jnp.where(theta[0] > 0, quadratic(theta), jnp.inf)
+
+    for backend in ("jax", "cpu"):
+        stalled = solve_bregman(walled, A @ np.array([-1.0, 0.0, 0.0]), np.array([1e-300, 0.0, 0.0]),
+                                backend=backend, method="newton")
+        assert int(stalled.num_steps) == 1 and np.isfinite(float(stalled.fun)) and not bool(stalled.converged)
+        assert stalled.status is BregmanStatus.STALLED
+    best = solve_bregman_multistart(gamma_psi, eta, np.array([[0.0, -1.0], [3.0, -0.2]]), backend="cpu",
+                                    method="newton", bounds=GAMMA_BOUNDS)
+    assert best.status is BregmanStatus.CONVERGED
 
 
 def test_invalid_arguments():
@@ -177,8 +237,11 @@ def test_invalid_arguments():
         solve_bregman(gamma_psi, eta, np.array([0.0, -1.0]), bounds=[(None, 0.0)])
     with pytest.raises(ValueError, match="max_steps must be a positive integer"):
         solve_bregman(gamma_psi, eta, np.array([0.0, -1.0]), max_steps=0)
-    with pytest.raises(ValueError, match="tol must be a positive finite number"):
-        solve_bregman(gamma_psi, eta, np.array([0.0, -1.0]), tol=-1.0)
+    for tol in (-1.0, -1e-300, np.nan, np.inf, "1e-8", None, True, [1e-8]):
+        with pytest.raises(ValueError, match=r"tol must be a finite number >= 0"):
+            solve_bregman(gamma_psi, eta, np.array([0.0, -1.0]), tol=tol)
+        with pytest.raises(ValueError, match=r"tol must be a finite number >= 0"):
+            solve_bregman_multistart(gamma_psi, eta, np.array([[0.0, -1.0]]), tol=tol)
     with pytest.raises(ValueError, match=r"theta0_batch must have shape \(m, k\)"):
         solve_bregman_multistart(gamma_psi, eta, np.zeros(2))
 
@@ -208,3 +271,21 @@ def test_importing_normix_loads_no_optimiser():
             "print('jaxopt' in sys.modules, 'scipy.optimize' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("backend, method", [("jax", "newton"), ("cpu", "newton"), ("cpu", "lbfgs"), ("cpu", "bfgs")])
+def test_zero_tolerance_runs_on_and_reports_honestly(backend, method):
+    eta = gamma_eta(2.5, 1.5)
+    start = np.array([0.0, -1.0])
+    default = solve_bregman(gamma_psi, eta, start, backend=backend, method=method, bounds=GAMMA_BOUNDS)
+    zero = solve_bregman(gamma_psi, eta, start, backend=backend, method=method, bounds=GAMMA_BOUNDS, tol=0,
+                         max_steps=60)
+    assert int(zero.num_steps) >= int(default.num_steps)
+    np.testing.assert_allclose(np.asarray(zero.theta), [1.5, -1.5], rtol=1e-7)
+    assert bool(zero.converged) == (float(zero.grad_norm) == 0.0)
+    assert (zero.status is BregmanStatus.CONVERGED) == bool(zero.converged)
+    if not bool(zero.converged):
+        assert zero.status in (BregmanStatus.MAX_STEPS, BregmanStatus.STALLED)
+    many = solve_bregman_multistart(gamma_psi, eta, np.stack([start, start]), backend=backend, method=method,
+                                    bounds=GAMMA_BOUNDS, tol=0.0, max_steps=60)
+    assert bool(many.converged) == (float(many.grad_norm) == 0.0)
