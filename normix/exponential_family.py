@@ -13,12 +13,16 @@ implement :meth:`natural_params`, :meth:`from_natural`,
 :meth:`_log_partition_from_theta`.  Hooks with defaults, to override when a
 subclass has better formulas or compiled kernels:
 
-``_grad_log_partition(theta, backend)`` / ``_hessian_log_partition(theta, backend)``
-    ∇ψ and ∇²ψ in θ (default: ``jax.grad`` / ``jax.hessian`` of ψ, compiled once per
-    class, returned as numpy for ``backend='cpu'``).  They serve
+The log-partition triad, each a function of ``theta`` alone, in two versions:
+    ``_log_partition_from_theta``, ``_grad_log_partition``, ``_hessian_log_partition``
+    (JAX-traceable: ψ, ∇ψ, ∇²ψ; defaults ``jax.grad`` / ``jax.hessian`` of ψ, compiled
+    once per class) and ``_log_partition_cpu``, ``_grad_log_partition_cpu``,
+    ``_hessian_log_partition_cpu`` (numpy float64 in and out; defaults call the compiled
+    JAX programs, subclasses override them with closed forms or numba kernels).
+    :meth:`log_partition_triad` picks the version of a backend; it serves
     :meth:`expectation_params`, :meth:`fisher_information` and the Bregman solver of
-    :meth:`from_expectation`.  A kernel-backed override calls
-    ``dispatch.kernels(backend).<kernel>``, the same code for both backends.
+    :meth:`from_expectation`, and its members can be passed to ``solve_bregman`` as
+    ``f``, ``grad_fn`` and ``hess_fn``.
 ``_theta_bounds()``
     The open box of valid θ for the solver (default: unbounded).
 ``_initial_theta(eta)``
@@ -33,6 +37,9 @@ subclass has better formulas or compiled kernels:
 Helpers for subclasses: :func:`as_backend_array` (a result as the array type of a
 backend) and :func:`closed_form_options` (the ``**kwargs`` of a closed-form
 ``from_expectation`` that keeps the generic solver reachable).
+
+Reference: L. D. Brown (1986), Fundamentals of Statistical Exponential Families,
+IMS Lecture Notes 9, ch. 2 (∇ψ = E t(X), ∇²ψ = Cov t(X)) and ch. 6 (the dual map η → θ).
 """
 import abc
 import functools
@@ -42,8 +49,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from normix._bregman import bregman_objective, solve_bregman
-from normix._kernels.dispatch import validate_backend
+from normix._bregman import bregman_objective, check_tolerance, solve_bregman
+from normix._kernels.dispatch import traceable, validate_backend
 from normix._serialization import save_model
 from normix._validation import check_data, check_positive_data, check_vector, is_traced, real_input
 
@@ -63,13 +70,15 @@ def as_backend_array(value, backend):
     return _AS_BACKEND_ARRAY[validate_backend(backend)](value)
 
 
-def closed_form_options(kwargs):
+def closed_form_options(kwargs, tol):
     """``(backend, method, verbose)`` from the ``**kwargs`` of a closed-form ``from_expectation``.
 
     Subclasses whose η → θ map has a closed form keep the generic solver reachable:
     ``method=None`` (default) selects the closed form, a method name the Bregman
-    solver.  Unknown keywords raise ``TypeError``.
+    solver.  Unknown keywords raise ``TypeError``; ``tol`` is checked (finite, >= 0)
+    whichever path runs, so that a bad tolerance is refused by the closed form too.
     """
+    check_tolerance(tol)
     backend = validate_backend(kwargs.pop("backend", "jax"))
     method = kwargs.pop("method", None)
     verbose = kwargs.pop("verbose", 0)
@@ -128,14 +137,43 @@ class ExponentialFamily(eqx.Module):
 
     # --------------------------------------------------------------------- hooks
     @classmethod
-    def _grad_log_partition(cls, theta, backend):
-        """∇ψ(θ) as an array of ``backend`` (default: compiled ``jax.grad`` of ψ)."""
-        return as_backend_array(_autodiff_grad(cls)(jnp.asarray(theta, dtype=jnp.float64)), backend)
+    def _grad_log_partition(cls, theta):
+        """∇ψ(θ) = E[t(X)], JAX-traceable (default: compiled ``jax.grad`` of ψ)."""
+        return _autodiff_grad(cls)(jnp.asarray(theta, dtype=jnp.float64))
 
     @classmethod
-    def _hessian_log_partition(cls, theta, backend):
-        """∇²ψ(θ) as an array of ``backend`` (default: compiled ``jax.hessian`` of ψ)."""
-        return as_backend_array(_autodiff_hessian(cls)(jnp.asarray(theta, dtype=jnp.float64)), backend)
+    def _hessian_log_partition(cls, theta):
+        """∇²ψ(θ) = Cov[t(X)], JAX-traceable (default: compiled ``jax.hessian`` of ψ)."""
+        return _autodiff_hessian(cls)(jnp.asarray(theta, dtype=jnp.float64))
+
+    @classmethod
+    def _log_partition_cpu(cls, theta):
+        """ψ(θ) as a numpy float64 from a concrete θ (default: the compiled JAX ψ)."""
+        return _to_numpy(_compiled_log_partition(cls)(_to_numpy(theta)))
+
+    @classmethod
+    def _grad_log_partition_cpu(cls, theta):
+        """∇ψ(θ) as a numpy float64 array from a concrete θ (default: the compiled ``jax.grad`` of ψ)."""
+        return _to_numpy(_autodiff_grad(cls)(_to_numpy(theta)))
+
+    @classmethod
+    def _hessian_log_partition_cpu(cls, theta):
+        """∇²ψ(θ) as a numpy float64 array from a concrete θ (default: the compiled ``jax.hessian`` of ψ)."""
+        return _to_numpy(_autodiff_hessian(cls)(_to_numpy(theta)))
+
+    @classmethod
+    def log_partition_triad(cls, backend):
+        """``(ψ, ∇ψ, ∇²ψ)`` of ``backend``, each a function of θ alone.
+
+        ``'jax'``: ``(_log_partition_from_theta, _grad_log_partition,
+        _hessian_log_partition)``, traceable; ``'cpu'``: ``(_log_partition_cpu,
+        _grad_log_partition_cpu, _hessian_log_partition_cpu)``, numpy in and out.  The
+        three are the ``f``, ``grad_fn`` and ``hess_fn`` of ``solve_bregman`` for that
+        backend.
+        """
+        if traceable(backend):
+            return cls._log_partition_from_theta, cls._grad_log_partition, cls._hessian_log_partition
+        return cls._log_partition_cpu, cls._grad_log_partition_cpu, cls._hessian_log_partition_cpu
 
     @classmethod
     def _theta_bounds(cls):
@@ -170,8 +208,7 @@ class ExponentialFamily(eqx.Module):
         backend : {'jax', 'cpu'}
             ``'jax'``: a JAX array (jit-able, differentiable); ``'cpu'``: a numpy array.
         """
-        validate_backend(backend)
-        return self._grad_log_partition(self.natural_params(), backend)
+        return self.log_partition_triad(backend)[1](self.natural_params())
 
     def fisher_information(self, backend="jax"):
         """I(θ) = ∇²ψ(θ) = Cov[t(X)].
@@ -181,8 +218,7 @@ class ExponentialFamily(eqx.Module):
         backend : {'jax', 'cpu'}
             ``'jax'``: a JAX array (jit-able, differentiable); ``'cpu'``: a numpy array.
         """
-        validate_backend(backend)
-        return self._hessian_log_partition(self.natural_params(), backend)
+        return self.log_partition_triad(backend)[2](self.natural_params())
 
     @classmethod
     def bregman_divergence(cls, theta, eta):
@@ -236,8 +272,8 @@ class ExponentialFamily(eqx.Module):
         """Construct from expectation parameters η by solving ∇ψ(θ) = η.
 
         Minimises ψ(θ) − θ·η with :func:`normix.fitting.solvers.solve_bregman` inside
-        :meth:`_theta_bounds`, using :meth:`_grad_log_partition` (and, for Newton,
-        :meth:`_hessian_log_partition`).  Subclasses with closed-form inverses override it.
+        :meth:`_theta_bounds`, with the :meth:`log_partition_triad` of ``backend`` as
+        ``f``, ``grad_fn`` and ``hess_fn``.  Subclasses with closed-form inverses override it.
 
         Parameters
         ----------
@@ -246,7 +282,8 @@ class ExponentialFamily(eqx.Module):
         theta0 : array, optional
             Starting point (default: :meth:`_initial_theta`).
         maxiter, tol : int, float
-            Solver budget and tolerance on ‖∇ψ(θ) − η‖∞ (relative to max(1, ‖η‖∞)).
+            Solver budget and tolerance on ‖∇ψ(θ) − η‖∞ (relative to max(1, ‖η‖∞));
+            ``tol >= 0``, and ``tol = 0`` runs the solver until its budget or its progress ends.
         backend : {'jax', 'cpu'}
             ``'jax'``: jit-able and vmappable; ``'cpu'``: scipy.
         method : {'lbfgs', 'bfgs', 'newton'}
@@ -260,11 +297,11 @@ class ExponentialFamily(eqx.Module):
             convergence is not checked here; call :func:`solve_bregman` directly to
             inspect it.
         """
-        validate_backend(backend)
+        log_partition, grad, hessian = cls.log_partition_triad(backend)
         eta = check_vector(eta, "eta")
         theta0 = cls._initial_theta(eta) if theta0 is None else theta0
         result = solve_bregman(
-            cls._log_partition_from_theta,
+            log_partition,
             eta,
             theta0,
             backend=backend,
@@ -272,8 +309,8 @@ class ExponentialFamily(eqx.Module):
             bounds=cls._theta_bounds(),
             max_steps=maxiter,
             tol=tol,
-            grad_fn=_partial_backend(cls._grad_log_partition, backend),
-            hess_fn=_partial_backend(cls._hessian_log_partition, backend),
+            grad_fn=grad,
+            hess_fn=hessian,
             verbose=verbose,
         )
         return cls.from_natural(jnp.asarray(result.theta))
@@ -341,8 +378,3 @@ def _per_observation(flags, inside):
     """Elementwise ``flags`` when they match the shape of ``inside`` (scalar events), else any over the event."""
     return flags if jnp.shape(flags) == jnp.shape(inside) else jnp.any(flags)
 
-
-@functools.lru_cache(maxsize=256)
-def _partial_backend(method, backend):
-    """``method`` with ``backend`` bound, the same object for equal arguments (stable for compilation caches)."""
-    return functools.partial(method, backend=backend)

@@ -22,13 +22,8 @@ import math
 
 import numpy as np
 
-from normix._kernels._constants import (
-    DIGAMMA_INV_GUESS_SWITCH,
-    DIGAMMA_INV_NEWTON_STEPS,
-    DIGAMMA_INV_SERIAL_MAX_SIZE,
-    DIGAMMA_SHIFT,
-)
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._constants import DIGAMMA_INV_NEWTON_STEPS, DIGAMMA_SHIFT, SERIAL_MAX_SIZE
+from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
 
 __all__ = ["digamma_inv"]
 
@@ -98,7 +93,7 @@ def psi_minus_log_scalar(a):
 @scalar_core
 def _initial_guess(x):
     """Minka's approximation of the root for x = −c > 0, in a form free of cancellation and overflow."""
-    if x < DIGAMMA_INV_GUESS_SWITCH:
+    if x < 3.0:
         return (3.0 - x + math.sqrt((x - 3.0) * (x - 3.0) + 24.0 * x)) / (12.0 * x)
     return 2.0 / (math.hypot(x - 3.0, math.sqrt(24.0 * x)) + x - 3.0)
 
@@ -117,9 +112,15 @@ def digamma_inv_scalar(c):
     return a
 
 
-@array_kernel(DIGAMMA_INV_SERIAL_MAX_SIZE)
-def _digamma_inv_kernel(c, out):
+@array_kernel
+def _digamma_inv_parallel(c, out):
     for i in prange(c.size):
+        out[i] = digamma_inv_scalar(c[i])
+
+
+@serial_kernel
+def _digamma_inv_serial(c, out):
+    for i in range(c.size):
         out[i] = digamma_inv_scalar(c[i])
 
 
@@ -140,5 +141,5 @@ def digamma_inv(c):
     c = np.asarray(c, dtype=np.float64)
     flat = np.ascontiguousarray(c).ravel()
     out = np.empty_like(flat)
-    _digamma_inv_kernel.run(flat.size, flat, out)
+    (_digamma_inv_serial if flat.size <= SERIAL_MAX_SIZE else _digamma_inv_parallel)(flat, out)
     return out.reshape(c.shape)

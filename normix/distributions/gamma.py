@@ -14,7 +14,13 @@ from jax.scipy.special import gammainc, gammaln
 from normix._kernels import dispatch
 from normix._validation import check_greater, check_less, check_positive, \
     check_sample_size, check_seed, check_shape, check_vector, real_input, require
-from normix.exponential_family import PositiveSupportFamily, closed_form_options
+from normix.exponential_family import PositiveSupportFamily, as_backend_array, closed_form_options
+
+
+def _shape_rate(theta):
+    """(α, β) = (θ₁ + 1, −θ₂) as numpy floats from a concrete θ."""
+    theta = as_backend_array(theta, "cpu")
+    return theta[0] + 1.0, -theta[1]
 
 
 class Gamma(PositiveSupportFamily):
@@ -62,6 +68,30 @@ class Gamma(PositiveSupportFamily):
         return gammaln(theta[0] + 1.0) - (theta[0] + 1.0) * jnp.log(-theta[1])
 
     @classmethod
+    def _log_partition_cpu(cls, theta):
+        """ψ(θ) = log Γ(α) − α log β in numpy, α = θ₁ + 1, β = −θ₂."""
+        from scipy.special import gammaln as log_gamma
+
+        alpha, beta = _shape_rate(theta)
+        return log_gamma(alpha) - alpha * np.log(beta)
+
+    @classmethod
+    def _grad_log_partition_cpu(cls, theta):
+        """∇ψ(θ) = [ψ₀(α) − log β, α/β] = [E log X, E X] in numpy."""
+        from scipy.special import digamma
+
+        alpha, beta = _shape_rate(theta)
+        return np.array([digamma(alpha) - np.log(beta), alpha / beta])
+
+    @classmethod
+    def _hessian_log_partition_cpu(cls, theta):
+        """∇²ψ(θ) = [[ψ₁(α), 1/β], [1/β, α/β²]] = Cov t(X) in numpy (ψ₁ the trigamma function)."""
+        from scipy.special import polygamma
+
+        alpha, beta = _shape_rate(theta)
+        return np.array([[polygamma(1, alpha), 1.0 / beta], [1.0 / beta, alpha / beta**2]])
+
+    @classmethod
     def _theta_bounds(cls):
         return [(-1.0, None), (None, 0.0)]
 
@@ -107,14 +137,15 @@ class Gamma(PositiveSupportFamily):
         eta : array, shape (2,)
         theta0, maxiter, tol
             Used only when ``method`` is given; the closed form needs no start and
-            always iterates to full precision.
+            always iterates to full precision.  ``tol`` must be finite and >= 0 on
+            both paths.
         **kwargs
             ``backend`` ('jax' default, or 'cpu'): which ``digamma_inv`` twin runs;
             ``method`` ('lbfgs', 'bfgs', 'newton'): solve with the generic Bregman
             solver of :class:`ExponentialFamily` instead; ``verbose``: the solver's
             summary (the closed form prints nothing).
         """
-        backend, method, verbose = closed_form_options(kwargs)
+        backend, method, verbose = closed_form_options(kwargs, tol)
         if method is not None:
             return super().from_expectation(eta, theta0=theta0, maxiter=maxiter, tol=tol, backend=backend,
                                             method=method, verbose=verbose)

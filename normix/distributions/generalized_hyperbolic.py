@@ -23,8 +23,6 @@ References
 O. Barndorff-Nielsen (1977), Proc. R. Soc. Lond. A 353:401-419.
 A. McNeil, R. Frey and P. Embrechts (2005), "Quantitative Risk Management", Sect. 3.2.4.
 """
-import functools
-
 import jax
 import jax.numpy as jnp
 
@@ -164,18 +162,12 @@ def _gig_bregman(s1, s2, s3, params, backend, method):
     theta0 = xp.stack([xp.asarray(p - 1.0, dtype=xp.float64), xp.where(inside, -0.5 * b / c, -0.5),
                        xp.where(inside, -0.5 * a * c, -0.5)])
     gig = GeneralizedInverseGaussian
-    result = solve_bregman(gig._log_partition_from_theta, eta, theta0, backend=backend, method=method,
+    log_partition, grad, hessian = gig.log_partition_triad(backend)
+    result = solve_bregman(log_partition, eta, theta0, backend=backend, method=method,
                            bounds=gig._theta_bounds(), max_steps=_GIG_MAXITER, tol=_GIG_TOL,
-                           grad_fn=_backend_method(gig._grad_log_partition, backend),
-                           hess_fn=_backend_method(gig._hessian_log_partition, backend))
+                           grad_fn=grad, hess_fn=hessian)
     theta = result.theta
     return theta[0] + 1.0, -2.0 * theta[2] / c, -2.0 * theta[1] * c
-
-
-@functools.lru_cache(maxsize=8)
-def _backend_method(method, backend):
-    """``method`` with ``backend`` bound, the same object for equal arguments (stable compilation caches)."""
-    return functools.partial(method, backend=backend)
 
 
 class GeneralizedHyperbolic(NormalMixture):

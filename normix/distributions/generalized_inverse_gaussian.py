@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from normix._bregman import check_tolerance
 from normix._kernels import dispatch
 from normix._kernels._constants import LOG_2
 from normix._kernels.gig_sampler import gig_sample
@@ -38,6 +39,25 @@ METHODS = ("newton", "lbfgs", "bfgs")
 def _classical(theta):
     """(p, a, b) from θ = [p − 1, −b/2, −a/2] (no validation)."""
     return theta[0] + 1.0, -2.0 * theta[2], -2.0 * theta[1]
+
+
+def _log_partition(theta, backend):
+    """ψ(θ) = log 2 + log K_p(√(ab)) + (p/2) log(b/a) on ``backend`` (``log_kv`` of that backend)."""
+    xp = dispatch.array_namespace(backend)
+    p, a, b = _classical(as_backend_array(theta, backend))
+    sa, sb = xp.sqrt(a), xp.sqrt(b)
+    return LOG_2 + log_kv(p, sa * sb, backend=backend) + p * (xp.log(sb) - xp.log(sa))
+
+
+def _moments(theta, backend):
+    """∇ψ(θ) = (E log X, E 1/X, E X) from the ``gig_moments`` kernel of ``backend``."""
+    p, a, b = _classical(as_backend_array(theta, backend))
+    return dispatch.array_namespace(backend).stack(dispatch.kernels(backend).gig_moments(p, a, b))
+
+
+def _fisher(theta, backend):
+    """∇²ψ(θ) = Cov t(X) from the ``gig_fisher`` kernel of ``backend``."""
+    return dispatch.kernels(backend).gig_fisher(*_classical(as_backend_array(theta, backend)))
 
 
 def _valid_eta(eta):
@@ -96,20 +116,36 @@ class GeneralizedInverseGaussian(PositiveSupportFamily):
     @classmethod
     def _log_partition_from_theta(cls, theta):
         """ψ(θ) = log 2 + log K_p(√(ab)) + (p/2) log(b/a); differentiable (exact Bessel derivatives)."""
-        p, a, b = _classical(jnp.asarray(theta, dtype=jnp.float64))
-        sa, sb = jnp.sqrt(a), jnp.sqrt(b)
-        return LOG_2 + log_kv(p, sa * sb) + p * (jnp.log(sb) - jnp.log(sa))
+        return _log_partition(jnp.asarray(theta, dtype=jnp.float64), "jax")
 
     @classmethod
-    def _grad_log_partition(cls, theta, backend):
-        """η = (E log X, E 1/X, E X) from the ``gig_moments`` kernel of ``backend``."""
-        p, a, b = _classical(as_backend_array(theta, backend))
-        return dispatch.array_namespace(backend).stack(dispatch.kernels(backend).gig_moments(p, a, b))
+    def _grad_log_partition(cls, theta):
+        """η = ∇ψ(θ) = (E log X, E 1/X, E X), JAX (``gig_moments`` kernel).
+
+        With w = √(ab), s = √(b/a), R = K_{p+1}(w)/K_p(w): E X = s R,
+        E 1/X = R/s − 2p/b, E log X = log s + ∂/∂p log K_p(w) (Jørgensen 1982, ch. 2).
+        """
+        return _moments(theta, "jax")
 
     @classmethod
-    def _hessian_log_partition(cls, theta, backend):
-        """∇²ψ = Cov t(X) from the ``gig_fisher`` kernel of ``backend``."""
-        return dispatch.kernels(backend).gig_fisher(*_classical(as_backend_array(theta, backend)))
+    def _hessian_log_partition(cls, theta):
+        """∇²ψ(θ) = Cov t(X), JAX (``gig_fisher`` kernel)."""
+        return _fisher(theta, "jax")
+
+    @classmethod
+    def _log_partition_cpu(cls, theta):
+        """ψ(θ) of :meth:`_log_partition_from_theta` in numpy (numba ``log_kv``)."""
+        return _log_partition(theta, "cpu")
+
+    @classmethod
+    def _grad_log_partition_cpu(cls, theta):
+        """∇ψ(θ) of :meth:`_grad_log_partition` in numpy (numba ``gig_moments``)."""
+        return _moments(theta, "cpu")
+
+    @classmethod
+    def _hessian_log_partition_cpu(cls, theta):
+        """∇²ψ(θ) of :meth:`_hessian_log_partition` in numpy (numba ``gig_fisher``)."""
+        return _fisher(theta, "cpu")
 
     @classmethod
     def _theta_bounds(cls):
@@ -180,6 +216,8 @@ class GeneralizedInverseGaussian(PositiveSupportFamily):
             ``'newton'``: ``|E log X(θ) − η₁|`` and the relative errors of E 1/X and E X
             below ``tol``.  ``'lbfgs'``, ``'bfgs'``: the criterion of
             :func:`normix.fitting.solvers.solve_bregman` on the rescaled problem.
+            Finite and >= 0; ``tol = 0`` iterates until ``maxiter`` or until no step
+            improves the fit.
         backend : {'jax', 'cpu'}
             ``'jax'``: jit-able and vmappable; ``'cpu'``: numba (``'newton'``) or scipy.
         method : {'newton', 'lbfgs', 'bfgs'}
@@ -198,6 +236,7 @@ class GeneralizedInverseGaussian(PositiveSupportFamily):
             ``|p| > 1``, steeply in ``|p|`` (see :mod:`normix._kernels.gig_solve_cpu`).
         """
         dispatch.validate_backend(backend)
+        tol = check_tolerance(tol)
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS!r}, got {method!r}")
         checked = require(check_shape(eta, (3,), "eta"), _valid_eta, "eta",

@@ -15,7 +15,18 @@ from jax.scipy.special import gammaincc, gammaln
 from normix._kernels import dispatch
 from normix._validation import check_greater, check_less, check_positive, \
     check_sample_size, check_seed, check_shape, check_vector, real_input, require
-from normix.exponential_family import PositiveSupportFamily, closed_form_options
+from normix.distributions.gamma import Gamma
+from normix.exponential_family import PositiveSupportFamily, as_backend_array, closed_form_options
+
+# θ_Gamma = A θ + c maps InverseGamma(α, β) natural parameters θ = (β, −(α + 1)) to those
+# of Gamma(α, β), θ_Gamma = (α − 1, −β); both log-partitions are log Γ(α) − α log β.
+_TO_GAMMA = np.array([[0.0, -1.0], [-1.0, 0.0]])
+_GAMMA_OFFSET = np.array([-2.0, 0.0])
+
+
+def _gamma_theta(theta):
+    """θ_Gamma = Aθ + c (a numpy array) of a concrete InverseGamma θ."""
+    return _TO_GAMMA @ as_backend_array(theta, "cpu") + _GAMMA_OFFSET
 
 
 class InverseGamma(PositiveSupportFamily):
@@ -63,6 +74,21 @@ class InverseGamma(PositiveSupportFamily):
         """ψ(θ) = log Γ(−θ₂ − 1) − (−θ₂ − 1) log θ₁."""
         alpha = -theta[1] - 1.0
         return gammaln(alpha) - alpha * jnp.log(theta[0])
+
+    @classmethod
+    def _log_partition_cpu(cls, theta):
+        """ψ(θ) = ψ_Gamma(Aθ + c) in numpy (see :func:`_gamma_theta`)."""
+        return Gamma._log_partition_cpu(_gamma_theta(theta))
+
+    @classmethod
+    def _grad_log_partition_cpu(cls, theta):
+        """∇ψ(θ) = Aᵀ ∇ψ_Gamma(Aθ + c) = [−α/β, log β − ψ₀(α)] = [E[−1/X], E log X] in numpy."""
+        return _TO_GAMMA.T @ Gamma._grad_log_partition_cpu(_gamma_theta(theta))
+
+    @classmethod
+    def _hessian_log_partition_cpu(cls, theta):
+        """∇²ψ(θ) = Aᵀ ∇²ψ_Gamma(Aθ + c) A = [[α/β², 1/β], [1/β, ψ₁(α)]] = Cov t(X) in numpy."""
+        return _TO_GAMMA.T @ Gamma._hessian_log_partition_cpu(_gamma_theta(theta)) @ _TO_GAMMA
 
     @classmethod
     def _theta_bounds(cls):
@@ -113,14 +139,15 @@ class InverseGamma(PositiveSupportFamily):
         eta : array, shape (2,)
         theta0, maxiter, tol
             Used only when ``method`` is given; the closed form needs no start and
-            always iterates to full precision.
+            always iterates to full precision.  ``tol`` must be finite and >= 0 on
+            both paths.
         **kwargs
             ``backend`` ('jax' default, or 'cpu'): which ``digamma_inv`` twin runs;
             ``method`` ('lbfgs', 'bfgs', 'newton'): solve with the generic Bregman
             solver of :class:`ExponentialFamily` instead; ``verbose``: the solver's
             summary (the closed form prints nothing).
         """
-        backend, method, verbose = closed_form_options(kwargs)
+        backend, method, verbose = closed_form_options(kwargs, tol)
         if method is not None:
             return super().from_expectation(eta, theta0=theta0, maxiter=maxiter, tol=tol, backend=backend,
                                             method=method, verbose=verbose)

@@ -15,7 +15,13 @@ from jax.scipy.special import log_ndtr, ndtr
 from normix._kernels._constants import HALF_LOG_2PI
 from normix._validation import check_less, check_positive, check_sample_size, check_seed, \
     check_shape, check_vector, real_input
-from normix.exponential_family import PositiveSupportFamily, closed_form_options
+from normix.exponential_family import PositiveSupportFamily, as_backend_array, closed_form_options
+
+
+def _mean_shape(theta):
+    """(μ, λ) = (√(θ₂/θ₁), −2θ₂) as numpy floats from a concrete θ."""
+    theta = as_backend_array(theta, "cpu")
+    return np.sqrt(theta[1] / theta[0]), -2.0 * theta[1]
 
 
 class InverseGaussian(PositiveSupportFamily):
@@ -63,6 +69,24 @@ class InverseGaussian(PositiveSupportFamily):
     def _log_partition_from_theta(cls, theta):
         """ψ(θ) = −½ log(−2θ₂) − √((−2θ₁)(−2θ₂))."""
         return -0.5 * jnp.log(-2.0 * theta[1]) - jnp.sqrt(4.0 * theta[0] * theta[1])
+
+    @classmethod
+    def _log_partition_cpu(cls, theta):
+        """ψ(θ) = −½ log λ − λ/μ in numpy, μ = √(θ₂/θ₁), λ = −2θ₂."""
+        mu, lam = _mean_shape(theta)
+        return -0.5 * np.log(lam) - lam / mu
+
+    @classmethod
+    def _grad_log_partition_cpu(cls, theta):
+        """∇ψ(θ) = [μ, 1/μ + 1/λ] = [E X, E 1/X] in numpy."""
+        mu, lam = _mean_shape(theta)
+        return np.array([mu, 1.0 / mu + 1.0 / lam])
+
+    @classmethod
+    def _hessian_log_partition_cpu(cls, theta):
+        """∇²ψ(θ) = [[μ³/λ, −μ/λ], [−μ/λ, 1/(μλ) + 2/λ²]] = Cov t(X) in numpy."""
+        mu, lam = _mean_shape(theta)
+        return np.array([[mu**3 / lam, -mu / lam], [-mu / lam, 1.0 / (mu * lam) + 2.0 / lam**2]])
 
     @classmethod
     def _theta_bounds(cls):
@@ -130,14 +154,15 @@ class InverseGaussian(PositiveSupportFamily):
         ----------
         eta : array, shape (2,)
         theta0, maxiter, tol
-            Used only when ``method`` is given (the closed form is exact).
+            Used only when ``method`` is given (the closed form is exact); ``tol``
+            must be finite and >= 0 on both paths.
         **kwargs
             ``backend`` ('jax' or 'cpu': the closed form is the same arithmetic on
             both); ``method`` ('lbfgs', 'bfgs', 'newton'): solve with the generic
             Bregman solver of :class:`ExponentialFamily` instead; ``verbose``: the
             solver's summary.
         """
-        backend, method, verbose = closed_form_options(kwargs)
+        backend, method, verbose = closed_form_options(kwargs, tol)
         if method is not None:
             return super().from_expectation(eta, theta0=theta0, maxiter=maxiter, tol=tol, backend=backend,
                                             method=method, verbose=verbose)

@@ -69,7 +69,7 @@ def test_expectation_params_are_the_gradient_of_psi(cls, kw, backend):
 def test_fisher_information_is_the_hessian_of_psi(cls, kw, backend):
     dist = cls(**kw)
     fisher = np.asarray(dist.fisher_information(backend=backend))
-    fd = central_jacobian(lambda th: cls._grad_log_partition(th, "cpu"), dist.natural_params())
+    fd = central_jacobian(cls._grad_log_partition_cpu, dist.natural_params())
     np.testing.assert_allclose(fisher, fd, rtol=1e-6, atol=1e-9 * np.max(np.abs(fd)))
     np.testing.assert_allclose(fisher, fisher.T, rtol=1e-14)
     assert np.all(np.linalg.eigvalsh(fisher) > 0)
@@ -224,6 +224,23 @@ def test_bad_data_and_bad_eta_raise(cls):
         cls.from_expectation(cls(**TYPICAL[cls]).expectation_params(), maxiters=3)
     with pytest.raises(ValueError, match="n must be a non-negative integer"):
         cls(**TYPICAL[cls]).rvs(-1)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_zero_tolerance_is_accepted_and_bad_tolerances_are_refused(cls):
+    dist = cls(**TYPICAL[cls])
+    eta = dist.expectation_params()
+    np.testing.assert_allclose(params_of(cls.from_expectation(eta, tol=0)), params_of(dist), rtol=1e-12)
+    # the solver with tol = 0 runs on until its budget or its progress ends, and lands on the optimum
+    back = cls.from_expectation(eta, tol=0.0, backend="cpu", method="newton", maxiter=40)
+    np.testing.assert_allclose(params_of(back), params_of(dist), rtol=1e-12)
+    for bad in (-1e-12, -1, np.nan, np.inf, "1e-8", None, True):
+        with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+            cls.from_expectation(eta, tol=bad)
+        with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+            cls.from_expectation(eta, tol=bad, backend="cpu", method="newton")
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+        cls.fit_mle(dist.rvs(10, seed=0), tol=-1.0)
 
 
 @pytest.mark.parametrize("cls", CLASSES)

@@ -286,6 +286,21 @@ def test_invalid_eta_raises(eta):
         GIG.from_expectation(np.array(eta), backend="cpu")
 
 
+def test_zero_tolerance_is_accepted_and_bad_tolerances_are_refused():
+    dist = GIG(3.0, 0.5, 4.0)
+    eta = dist.expectation_params("cpu")
+    # tol = 0: the Newton kernel iterates until no step improves the fit (or maxiter)
+    for backend in ("cpu", "jax"):
+        zero = GIG.from_expectation(eta, backend=backend, tol=0.0, maxiter=40)
+        np.testing.assert_allclose([zero.p, zero.a, zero.b], [3.0, 0.5, 4.0], rtol=1e-10)
+    zero = GIG.from_expectation(eta, backend="cpu", method="lbfgs", tol=0, maxiter=200)
+    np.testing.assert_allclose([zero.p, zero.a, zero.b], [3.0, 0.5, 4.0], rtol=1e-6)
+    for bad in (-1e-12, np.nan, np.inf, "1e-8", None):
+        for method in ("newton", "lbfgs"):
+            with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+                GIG.from_expectation(eta, backend="cpu", method=method, tol=bad)
+
+
 def test_unknown_method_raises():
     with pytest.raises(ValueError, match="method must be one of"):
         GIG.from_expectation(np.array([0.0, 2.0, 2.0]), method="sgd")
