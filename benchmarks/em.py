@@ -20,8 +20,8 @@ Sections (``--only`` picks some; default all but ``stochastic``):
 ``many``
     ``BatchEMFitter.fit_many`` against the same fits one after another: K = 8 starts
     (NIG, n = 3000, d = 2) and K = 8 bootstrap resamples (GH, n = 1e4, d = 5), CPU (with
-    numba's threads and with one thread: on a loaded machine a parallel pass between
-    Python steps can wait milliseconds for its threads) and JAX.
+    numba's threads and with one thread, which separates the work of the parallel passes
+    from the start-up of their threads between Python steps) and JAX.
 ``stochastic``
     Gap between the batch-EM optimum and the mean log-likelihood reached by the
     mini-batch and online fitters with their defaults, NIG d = 2, n = 1e5 drawn from the

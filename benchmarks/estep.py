@@ -25,7 +25,7 @@ import numpy as np
 import normix  # noqa: F401  (float64 in JAX)
 from common import best_time, floor_time, print_table
 from normix._kernels import estep_cpu, estep_jax
-from normix._kernels.gig_sampler import gig_sample
+from normix._kernels.gig_sampler_cpu import gig_sample
 
 FAMILIES = {"GH": (1.0, 2.0, 1.0), "NIG": (-0.5, 2.0, 1.0), "VG": (2.0, 4.0, 0.0), "NInvG": (-3.0, 0.0, 6.0)}
 TARGET = ("cpu GH d=10 n=1e+05", 1.2)

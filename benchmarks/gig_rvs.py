@@ -1,7 +1,7 @@
 """GIG sampling: normix's ``gig_sample`` against scipy on the same parameters.
 
 For each (p, a, b) the table shows the best-of-``reps`` time of n draws by
-``normix._kernels.gig_sampler.gig_sample`` and by ``scipy.stats.geninvgauss.rvs`` with
+``normix._kernels.gig_sampler_cpu.gig_sample`` and by ``scipy.stats.geninvgauss.rvs`` with
 the same law (``geninvgauss(p, sqrt(ab), scale=sqrt(b/a))``; for b = 0 and a = 0,
 ``scipy.stats.gamma`` and ``scipy.stats.invgamma``), and ratio = ours / scipy.  The
 target is ratio <= 1 on every row.  F(n) is printed for scale.
@@ -15,7 +15,7 @@ import numba
 import scipy.stats as st
 
 from common import best_time, floor_time, print_table
-from normix._kernels.gig_sampler import gig_sample
+from normix._kernels.gig_sampler_cpu import gig_sample
 
 CASES = [
     (0.5, 1.0, 1.0),

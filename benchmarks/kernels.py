@@ -13,7 +13,7 @@ Cases (n values each, the inputs of F(n): v uniform in [-5, 5], z log-uniform in
   -(d + 1)/2 at d = 10, where the numba twin uses closed forms (no target);
 * ``log_kv_derivatives``: all four outputs (no target);
 * the three targeted cases again on one numba thread (against the one-thread
-  floor, a like-for-like ratio that a busy machine disturbs less);
+  floor, a like-for-like ratio that does not depend on the number of threads);
 * the same on the JAX twin (jit, warm), for information.
 
 Usage: python benchmarks/kernels.py [n] [reps] [--no-jax]   (default n = 1e6, reps = 5;

@@ -7,7 +7,7 @@ import math
 
 import scipy.stats as st
 
-from normix._kernels.gig_sampler import gig_sample
+from normix._kernels.gig_sampler_cpu import gig_sample
 
 from .common import best_time
 

@@ -22,6 +22,10 @@ LOG_KV_MAX_ARG = 1e300
 # keeps every t where the log-integrand is within LOG_KV_WINDOW_DROP of its peak:
 # the mass left out is below exp(-38) ~ 3e-17 of the integral.
 LOG_KV_WINDOW_DROP = 38.0
+# Newton steps for the left end of that window (``_grid`` in both twins).  The equation is
+# convex and the iterates come down on its root from above, so every iterate is a safe
+# end: a step left out only widens the window, never cuts the integrand.
+LOG_KV_LEFT_NEWTON_STEPS = 4
 # Trapezoid step h with 1/h² = 1/LOG_KV_STEP_FLAT² + r/LOG_KV_STEP_PEAK², r = hypot(v, z).
 # The aliasing error of the rule is about |K_(v + 2πi/h)(z)| / K_v(z); on a grid of
 # 150 (v, z) pairs (mpmath at 40 digits) the largest step that keeps it below 4e-16
@@ -39,10 +43,6 @@ LOG_KV_RECURRENCE_MAX_ORDER = 20.0
 # |v| <= 500, 1e-300 <= z <= 1e300: the worst case is |v| just above
 # LOG_KV_SERIES_MAX_ORDER at z = 1e-300, where the left tail of K_(v-1) is long).
 LOG_KV_MAX_NODES = 64
-# Arrays of at most this many elements run the numba Bessel kernels on one thread:
-# one element costs about 0.3 us, and with two threads the parallel loop was
-# faster from about 64 elements on (its start-up costs ~5 us).
-LOG_KV_SERIAL_MAX_SIZE = 64
 
 # ------------------------------------- Bessel K_v(z) by Temme's small-z series
 # For z <= LOG_KV_SERIES_MAX_ARG and |v| <= LOG_KV_SERIES_MAX_ORDER, K_mu and
@@ -57,6 +57,19 @@ LOG_KV_SERIES_MAX_ARG = 2.0
 LOG_KV_SERIES_MAX_ORDER = 6.5
 LOG_KV_SERIES_TERMS = 16
 LOG_KV_SERIES_TOL = 2.0 ** -60
+# rho(x) = (1 - e^(-x))/x of the series comes from its Taylor series sum_k (-x)^k/(k+1)!
+# where |x| < RHO_TAYLOR_RADIUS, from the closed form elsewhere: at |x| = 1/2 the first
+# term left out, 0.5^18/19!, is below 1e-22, while the closed form loses about eps/|x|
+# to the cancellation in 1 - e^(-x), which is why it is not used below 1/2.
+RHO_TAYLOR_RADIUS = 0.5
+RHO_TAYLOR = tuple((-1.0) ** k / math.factorial(k + 1) for k in range(18))
+# The upward recurrences (Temme series, half-integer orders) keep K = exp(log K) * product:
+# a ratio above LOG_KV_BIG_RATIO goes into log K as its logarithm, smaller ones multiply
+# the product, which moves into log K once above LOG_KV_PRODUCT_MAX.  The product thus
+# stays below 1e200 * 1e100 = 1e300, short of overflow, and a logarithm is taken only
+# every ~200 decades of growth rather than at every step.
+LOG_KV_BIG_RATIO = 1e100
+LOG_KV_PRODUCT_MAX = 1e200
 # Taylor coefficients of 1/Γ(1+x) at x = 0 (mpmath, 40 digits).  The first one left
 # out is -5.3e-15; times (1/2)^23 it is below 1e-21, so for |x| <= 1/2 the truncated
 # series and its first two derivatives are exact to double precision.
@@ -119,18 +132,13 @@ ESTEP_VG_B_FLOOR = 1e-8
 # far below the size of X.
 ESTEP_PARTS = 64
 # Up to this dimension the E-step whitens rows by forward substitution and accumulates S6 in
-# its one numba pass; above it BLAS (trsm, syrk) does both.  Measured at n = 1e5 on the 2-core
-# machines (GH, both numba threads): the numba pass is faster up to d = 64 (d = 50: 0.26 s vs
-# 0.42 s), BLAS from d ~ 100 (single-threaded BLAS: 0.48 s vs 0.77 s at d = 100).
+# its one numba pass; above it BLAS (trsm, syrk) does both.  Measured at n = 1e5 (GH, two
+# CPU cores, two numba threads, ``estep_cpu._statistics_fused`` against
+# ``_statistics_blocked`` at the same d): the numba pass is faster up to d = 64 (d = 50:
+# 0.26 s vs 0.42 s), BLAS from d ~ 100 (single-threaded BLAS: 0.48 s vs 0.77 s at d = 100).
 ESTEP_FUSED_MAX_DIM = 64
 # Rows per BLAS block: the scratch is one (ESTEP_BLOCK_ROWS, d) buffer (8.9 MB at d = 68).
 ESTEP_BLOCK_ROWS = 16384
-# Up to this many rows the E-step runs on one thread.  A parallel pass waits for every
-# thread to be scheduled: tens of microseconds on an idle machine, but on the shared 2-core
-# machines under load it measured 8-16 ms at n = 1000-3000 (NIG, d = 2), against 0.4 ms
-# (n = 1000) and 1.2 ms (n = 3000) on one thread.  Below 4096 rows (about 1.5 ms of work
-# on one core) a small fit gives up at most the parallel speed-up and never pays that wait.
-ESTEP_SERIAL_MAX_ROWS = 4096
 
 # ------------------------------------------------------ digamma and its inverse
 # psi(x) and psi'(x) use the recurrence up to y = x + DIGAMMA_SHIFT and then the
@@ -141,11 +149,37 @@ DIGAMMA_SHIFT = 10.0
 # within 1.5 % of the root for every c < 0 and each step squares the error
 # (constant ~1/2), so 4 steps reach 1e-17; one more is margin.
 DIGAMMA_INV_NEWTON_STEPS = 5
+# Minka's start alpha0 = (3 - x + sqrt((x - 3)^2 + 24 x)) / (12 x), x = -c, is evaluated as
+# written up to x = DIGAMMA_INV_GUESS_SWITCH and rationalized above, 2 / (sqrt(...) + x - 3):
+# 3 is where x - 3 changes sign, so each form adds terms of one sign and neither cancels.
+DIGAMMA_INV_GUESS_SWITCH = 3.0
 
-# ------------------------------------------------------ numba parallel threshold
-# Arrays of at most SERIAL_MAX_SIZE elements run on one thread: below about a
-# thousand elements the start-up of numba's parallel loop costs more than it saves.
-SERIAL_MAX_SIZE = 1000
+# --------------------------------------------------------- serial or parallel
+# Every numba array kernel is compiled twice from one body (``_numba.array_kernel``); a call
+# runs the serial variant up to the kernel's threshold, counted in the unit of its outer
+# loop, and the parallel one above it.  A parallel call starts its threads: 1-3 us when the
+# cores are free, but up to an OS time slice (milliseconds) when other processes hold them.
+# Each threshold lies between the size from which the parallel variant wins on free cores
+# and the size whose serial work is about half a millisecond: up to it a call loses at most
+# half of a short serial time on free cores, and never waits for busy ones.  The figures
+# (two numba threads; the fastest of 200 calls, i.e. one no other process delayed) come from
+#     python benchmarks/serial_threshold.py
+# Elements of the Bessel kernels (log_kv, kv_ratio, log_kv_derivatives), gig_moments and
+# gig_fisher: 0.2-0.4 us each; parallel wins from 16-32 elements; 64 are 15-25 us of work.
+LOG_KV_SERIAL_MAX_SIZE = 64
+# Elements of digamma_inv: 0.3 us each; parallel wins from 32; 1000 are 0.3 ms.
+DIGAMMA_INV_SERIAL_MAX_SIZE = 1000
+# Elements of gig_cdf: 3.2 us each; parallel wins from 2; 128 are 0.4 ms.
+GIG_CDF_SERIAL_MAX_SIZE = 128
+# eta -> theta problems of gig_eta_to_theta: 4-5 us each; parallel wins from 2; 16 are 70 us.
+GIG_SERIAL_MAX_PROBLEMS = 16
+# Rows of the E-step kernels (estep_statistics, posterior_moments, mixture_log_density, and
+# estep_statistics_many counting the rows of one problem): 0.14 us each (NIG, d = 2);
+# parallel wins from at most 64; 4096 are 0.55 ms.
+ESTEP_SERIAL_MAX_ROWS = 4096
+# Random streams of gig_sample (GIG_SAMPLE_BLOCK draws, 0.5 ms each): one block is one
+# thread's work, so only a single block runs serially.
+GIG_SAMPLE_SERIAL_MAX_BLOCKS = 1
 
 # ---------------------------------------------------------------- GIG sampler
 # Regimes of Hormann & Leydold (2014) for the standardized GIG(lam, omega), lam = |p|,
@@ -174,6 +208,11 @@ GIG_ROOT_MAX_STEPS = 100
 # mu + tau, which overflow near 9e307; 1e300 leaves a wide margin, and at that omega the
 # law's relative spread (~omega^-1/2 = 1e-150) is far below double precision anyway.
 GIG_MAX_OMEGA = 1e300
+# Draws per random stream of gig_sample: draw i comes from stream i // GIG_SAMPLE_BLOCK (the
+# unit of parallel work), so changing it changes every sample.  With 2^14 draws (128 kB of
+# output) per stream, seeding a stream (one SeedSequence child, in Python) is a small part
+# of its work, and samples of more than 2^14 draws already run on two threads.
+GIG_SAMPLE_BLOCK = 1 << 14
 
 # ---------------------------------------------------------------- GIG kernels
 # Turán quantity K_{u+2}K_u/K_{u+1}^2 - 1 ~ 1/w: from the Hankel expansion (DLMF
@@ -203,9 +242,6 @@ GIG_POLISH_STEPS = 2
 # E[1/Z] (E[Z]); where that is undefined, the InverseGaussian seed's value times
 # GIG_SEED_FREE_SCALE.
 GIG_SEED_FREE_SCALE = 0.1
-# Batches of at most this many eta -> theta problems run on one thread: below it the
-# parallel launch costs more than it saves.
-GIG_SERIAL_MAX_PROBLEMS = 16
 # GIG distribution function: Gauss-Legendre with GIG_CDF_NODES nodes over the window
 # where the log-density in u = log(y/s) stays within GIG_CDF_WINDOW_DROP of its value
 # at the end point (the part left out is below e^-40 ~ 4e-18 of it).  The window end is
@@ -280,3 +316,48 @@ EXP_E1_CHEBYSHEV = (
     2.873657078663417e-14, -4.809694704578627e-15, 8.054771582551048e-16, -1.3496798830252232e-16,
     2.2627654985859616e-17, -3.7955054185390536e-18,
 )
+
+# ------------------------------------------- univariate laws of a mixture (cdf, sf, quantiles)
+# log F(x) = log ∫ exp(ℓ(t)) dt with y = e^t (``univariate_cdf_cpu``): the trapezoid rule on the
+# window where ℓ stays within UNIVARIATE_CDF_WINDOW_DROP of its peak (the mass left out is
+# below e^-40 ~ 4e-18 of the integral, times the window's length in units of the step).
+UNIVARIATE_CDF_WINDOW_DROP = 40.0
+# Trapezoid step h with 1/h² = 1/UNIVARIATE_CDF_STEP_FLAT² + κ/UNIVARIATE_CDF_STEP_PEAK², κ = -ℓ''
+# at the peak.  The integrand is analytic in the strip |Im t| < π/2 (exp(-a e^t / 2) and
+# Φ(z(e^t)) grow beyond it), so the flat limit is the one of the Bessel quadrature
+# (LOG_KV_STEP_FLAT); a Gaussian peak of variance 1/κ has aliasing error 2 exp(-2π²/(κh²)),
+# below 1e-16 for h <= 0.70/sqrt(κ).  Both were checked against mpmath (50 digits) on the
+# laws of tests/kernels/test_univariate_cdf.py, where they leave < 1e-13 relative.
+UNIVARIATE_CDF_STEP_FLAT = 0.235
+UNIVARIATE_CDF_STEP_PEAK = 0.70
+# Most nodes of one quadrature (the numba twin uses ceil(window / h) + 1, the JAX twin always
+# this many).  Windows longer than UNIVARIATE_CDF_MAX_NODES * h occur only for single-exponential
+# tails of the integrand in t: Gamma (b = 0) with p below ~0.3 near x = m, InverseGamma (a = 0)
+# with |p| below ~0.3; there the step is stretched to fit and the accuracy degrades gracefully.
+UNIVARIATE_CDF_MAX_NODES = 512
+# The window never leaves |t| <= UNIVARIATE_CDF_MAX_LOG_Y (y = e^t stays far from overflow).
+UNIVARIATE_CDF_MAX_LOG_Y = 690.0
+# Safeguarded Newton for the peak of ℓ: at most UNIVARIATE_CDF_PEAK_STEPS steps, each at most
+# UNIVARIATE_CDF_MAX_MOVE long in t, stopped once a step is below UNIVARIATE_CDF_PEAK_TOL (the
+# peak only anchors the window; its value is taken where the iteration stops).
+UNIVARIATE_CDF_PEAK_STEPS = 40
+UNIVARIATE_CDF_MAX_MOVE = 4.0
+UNIVARIATE_CDF_PEAK_TOL = 1e-3
+# Newton steps for each end of the window: from inside, one step of a concave ℓ lands outside,
+# and from outside the iterates come down on the end monotonically, so each is a safe end.  An
+# end whose drop is within UNIVARIATE_CDF_END_SLACK of the target is taken at once.
+UNIVARIATE_CDF_END_STEPS = 8
+UNIVARIATE_CDF_END_SLACK = 2.0
+# log Φ(u) below UNIVARIATE_CDF_NDTR_ASYMPTOTIC comes from the asymptotic series
+# Φ(u) = φ(u)/(-u) Σ_k (-1)^k (2k-1)!! u^(-2k) (DLMF 7.12.1) with UNIVARIATE_CDF_NDTR_TERMS terms:
+# at u = -35 the first term left out is 17!!/35^18 < 1e-20.  Above it, erfc (Φ > 1e-268, so
+# exp(ℓ_Y - peak) * Φ cannot overflow inside the window).
+UNIVARIATE_CDF_NDTR_ASYMPTOTIC = -35.0
+UNIVARIATE_CDF_NDTR_TERMS = 9
+# Safeguarded Newton of the quantiles on log F (or log sf): stop at a relative step below
+# UNIVARIATE_PPF_RTOL (a few ulps), in any case after UNIVARIATE_PPF_MAX_STEPS steps.
+UNIVARIATE_PPF_RTOL = 1e-15
+UNIVARIATE_PPF_MAX_STEPS = 100
+# Elements of the univariate kernels: a quadrature of 20-100 nodes and ~15 evaluations of
+# ℓ and its derivatives each (several microseconds), so the parallel loop pays from a few hundred.
+UNIVARIATE_CDF_SERIAL_MAX_SIZE = 256

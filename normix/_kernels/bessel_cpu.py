@@ -27,6 +27,7 @@ import numpy as np
 
 from normix._kernels._constants import (
     LOG_2,
+    LOG_KV_LEFT_NEWTON_STEPS,
     LOG_KV_RECURRENCE_MAX_ORDER,
     LOG_KV_SERIAL_MAX_SIZE,
     LOG_KV_SERIES_MAX_ARG,
@@ -35,13 +36,11 @@ from normix._kernels._constants import (
     LOG_KV_STEP_PEAK,
     LOG_KV_WINDOW_DROP,
 )
-from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
+from normix._kernels._numba import array_kernel, prange, scalar_core
 from normix._kernels.bessel_half_cpu import half_integer, is_half_integer
 from normix._kernels.bessel_series_cpu import temme, temme_log_value
 
 __all__ = ["log_kv", "log_kv_derivatives", "kv_ratio"]
-
-_LEFT_NEWTON_STEPS = 4
 
 
 @scalar_core
@@ -88,7 +87,7 @@ def _grid(a, z, k):
         u = min(tm, _acosh1p((delta + k * tm) / r_minus_a))
         if a > k:
             u = min(u, (delta + a) / (a - k))
-        for _ in range(_LEFT_NEWTON_STEPS):
+        for _ in range(LOG_KV_LEFT_NEWTON_STEPS):
             sh, ch_minus_1 = _sinh_cosh_minus_1(u)
             one_minus_em = -math.expm1(-u)
             f = r_minus_a * ch_minus_1 + a * (u - one_minus_em) - k * u - delta
@@ -342,59 +341,35 @@ def kv_ratio_scalar(v, z):
     return up if v >= 0.0 else down
 
 
-@array_kernel
-def _log_kv_parallel(v, z, out):
+@array_kernel(LOG_KV_SERIAL_MAX_SIZE)
+def _log_kv_kernel(v, z, out):
     for i in prange(v.size):
         out[0, i] = log_kv_scalar(v[i], z[i])
 
 
-@serial_kernel
-def _log_kv_serial(v, z, out):
-    for i in range(v.size):
-        out[0, i] = log_kv_scalar(v[i], z[i])
-
-
-@array_kernel
-def _kv_ratio_parallel(v, z, out):
+@array_kernel(LOG_KV_SERIAL_MAX_SIZE)
+def _kv_ratio_kernel(v, z, out):
     for i in prange(v.size):
         out[0, i] = kv_ratio_scalar(v[i], z[i])
 
 
-@serial_kernel
-def _kv_ratio_serial(v, z, out):
-    for i in range(v.size):
-        out[0, i] = kv_ratio_scalar(v[i], z[i])
-
-
-@array_kernel
-def _derivatives_parallel(v, z, out):
+@array_kernel(LOG_KV_SERIAL_MAX_SIZE)
+def _derivatives_kernel(v, z, out):
     for i in prange(v.size):
         out[0, i], out[1, i], out[2, i], out[3, i] = log_kv_derivatives_scalar(v[i], z[i])
 
 
-@serial_kernel
-def _derivatives_serial(v, z, out):
-    for i in range(v.size):
-        out[0, i], out[1, i], out[2, i], out[3, i] = log_kv_derivatives_scalar(v[i], z[i])
-
-
-@array_kernel
-def _ratio_dv_parallel(v, z, out):
+@array_kernel(LOG_KV_SERIAL_MAX_SIZE)
+def _ratio_dv_kernel(v, z, out):
     for i in prange(v.size):
-        out[0, i], out[1, i], out[2, i] = log_kv_ratio_dv_scalar(v[i], z[i])
-
-
-@serial_kernel
-def _ratio_dv_serial(v, z, out):
-    for i in range(v.size):
         out[0, i], out[1, i], out[2, i] = log_kv_ratio_dv_scalar(v[i], z[i])
 
 
 _KERNELS = {
-    "log_kv": (_log_kv_parallel, _log_kv_serial),
-    "kv_ratio": (_kv_ratio_parallel, _kv_ratio_serial),
-    "log_kv_derivatives": (_derivatives_parallel, _derivatives_serial),
-    "log_kv_ratio_dv": (_ratio_dv_parallel, _ratio_dv_serial),
+    "log_kv": _log_kv_kernel,
+    "kv_ratio": _kv_ratio_kernel,
+    "log_kv_derivatives": _derivatives_kernel,
+    "log_kv_ratio_dv": _ratio_dv_kernel,
 }
 
 
@@ -404,8 +379,7 @@ def _apply(name, n_out, v, z):
     v = np.ascontiguousarray(v).ravel()
     z = np.ascontiguousarray(z).ravel()
     out = np.empty((n_out, v.size))
-    parallel, serial = _KERNELS[name]
-    (serial if v.size <= LOG_KV_SERIAL_MAX_SIZE else parallel)(v, z, out)
+    _KERNELS[name].run(v.size, v, z, out)
     if n_out == 1:
         return out[0].reshape(shape)
     return tuple(row.reshape(shape) for row in out)

@@ -16,6 +16,7 @@ from jax import lax
 
 from normix._kernels._constants import (
     LOG_2,
+    LOG_KV_LEFT_NEWTON_STEPS,
     LOG_KV_MAX_NODES,
     LOG_KV_SERIES_MAX_ARG,
     LOG_KV_SERIES_MAX_ORDER,
@@ -26,8 +27,6 @@ from normix._kernels._constants import (
 from normix._kernels.bessel_series_jax import temme
 
 __all__ = ["log_kv", "log_kv_derivatives", "kv_ratio"]
-
-_LEFT_NEWTON_STEPS = 4
 
 
 def _acosh1p(x):
@@ -68,7 +67,7 @@ def _grid(a, z):
         f = rma_c * ch_minus_1 + a_c * (u - one_minus_em) - u - delta_c
         return u - f / (rma_c * sh + a_c * one_minus_em - 1.0)
 
-    u = lax.fori_loop(0, _LEFT_NEWTON_STEPS, newton, u)
+    u = lax.fori_loop(0, LOG_KV_LEFT_NEWTON_STEPS, newton, u)
     t_lo = jnp.where(cut, tm - u, 0.0)
     h = 1.0 / jnp.sqrt(1.0 / (LOG_KV_STEP_FLAT * LOG_KV_STEP_FLAT) + r / (LOG_KV_STEP_PEAK * LOG_KV_STEP_PEAK))
     n = jnp.clip(jnp.ceil((t_hi - t_lo) / h), 2.0, float(LOG_KV_MAX_NODES))

@@ -19,13 +19,18 @@ No kernels are exported (``__all__`` is empty): ``bessel_cpu`` calls the two.
 """
 import math
 
-from normix._kernels._constants import LOG_KV_SERIES_TERMS, LOG_KV_SERIES_TOL, RGAMMA1P_TAYLOR
+from normix._kernels._constants import (
+    LOG_KV_BIG_RATIO,
+    LOG_KV_PRODUCT_MAX,
+    LOG_KV_SERIES_TERMS,
+    LOG_KV_SERIES_TOL,
+    RGAMMA1P_TAYLOR,
+    RHO_TAYLOR,
+    RHO_TAYLOR_RADIUS,
+)
 from normix._kernels._numba import scalar_core
 
 __all__ = []
-
-_RHO_TAYLOR = tuple((-1.0) ** k / math.factorial(k + 1) for k in range(18))
-_RHO_TAYLOR_RADIUS = 0.5
 
 
 @scalar_core
@@ -73,14 +78,14 @@ def _even_poly(mu, first):
 @scalar_core
 def _rho(x, em):
     """(ρ, ρ', ρ'') of ρ(x) = (1 - e^(-x))/x, given em = e^(-x); Taylor series near 0."""
-    if abs(x) < _RHO_TAYLOR_RADIUS:
+    if abs(x) < RHO_TAYLOR_RADIUS:
         p0 = 0.0
         p1 = 0.0
         p2 = 0.0
-        for k in range(len(_RHO_TAYLOR) - 1, -1, -1):
+        for k in range(len(RHO_TAYLOR) - 1, -1, -1):
             p2 = p2 * x + 2.0 * p1
             p1 = p1 * x + p0
-            p0 = p0 * x + _RHO_TAYLOR[k]
+            p0 = p0 * x + RHO_TAYLOR[k]
         return p0, p1, p2
     rho = (1.0 - em) / x
     rho1 = (em - rho) / x
@@ -204,20 +209,21 @@ def _value_poly(coefficients, first, x):
     return p
 
 
-
 @scalar_core
 def times_ratio(log_k, product, ratio):
     """(log K, product) after K ← K · ratio, with K = exp(log K) · product kept free of overflow.
 
-    A ratio above 1e100 adds its logarithm to log K; smaller ones are multiplied into
-    ``product``, whose logarithm moves into log K when it passes 1e200.
+    A ratio above ``LOG_KV_BIG_RATIO`` adds its logarithm to log K; smaller ones are
+    multiplied into ``product``, whose logarithm moves into log K when it passes
+    ``LOG_KV_PRODUCT_MAX``.
     """
-    if ratio > 1e100:
+    if ratio > LOG_KV_BIG_RATIO:
         return log_k + math.log(ratio), product
     product *= ratio
-    if product > 1e200:
+    if product > LOG_KV_PRODUCT_MAX:
         return log_k + math.log(product), 1.0
     return log_k, product
+
 
 @scalar_core
 def temme_log_value(a, z):
@@ -225,8 +231,8 @@ def temme_log_value(a, z):
 
     Without derivatives to protect, E = exp(-2s) replaces the exact power (its
     relative error, at most ln(2/z) eps, moves log K_a by as little), and the
-    recurrence multiplies the ratios below 1e100 into a product (its logarithm is
-    taken when it passes 1e200, and at the end) and adds the logarithms of larger ones.
+    recurrence accumulates the ratios by :func:`times_ratio` (and takes the logarithm of
+    the product at the end).
     """
     n = int(math.floor(a + 0.5))
     mu = a - n
@@ -239,8 +245,8 @@ def temme_log_value(a, z):
     s = mu * ell
     big_e = math.exp(-2.0 * s)
     x = 2.0 * s
-    if abs(x) < _RHO_TAYLOR_RADIUS:
-        rho = _value_poly(_RHO_TAYLOR, 0, x * x) + x * _value_poly(_RHO_TAYLOR, 1, x * x)
+    if abs(x) < RHO_TAYLOR_RADIUS:
+        rho = _value_poly(RHO_TAYLOR, 0, x * x) + x * _value_poly(RHO_TAYLOR, 1, x * x)
     else:
         rho = (1.0 - big_e) / x
     f = (0.5 * (1.0 + big_e) * g1 + ell * rho * g2) / (rg_plus * rg_minus)

@@ -13,12 +13,16 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
-from normix._kernels._constants import LOG_KV_SERIES_MAX_ORDER, LOG_KV_SERIES_TERMS, RGAMMA1P_TAYLOR
+from normix._kernels._constants import (
+    LOG_KV_SERIES_MAX_ORDER,
+    LOG_KV_SERIES_TERMS,
+    RGAMMA1P_TAYLOR,
+    RHO_TAYLOR,
+    RHO_TAYLOR_RADIUS,
+)
 
 __all__ = []
 
-_RHO_TAYLOR = tuple((-1.0) ** k / math.factorial(k + 1) for k in range(18))
-_RHO_TAYLOR_RADIUS = 0.5
 _MAX_STEPS = int(math.floor(LOG_KV_SERIES_MAX_ORDER + 0.5))
 
 
@@ -66,11 +70,11 @@ def _even_poly(mu, first):
 
 def _rho(x, em):
     """(ρ, ρ', ρ'') of ρ(x) = (1 - e^(-x))/x, given em = e^(-x); Taylor series near 0."""
-    small = jnp.abs(x) < _RHO_TAYLOR_RADIUS
+    small = jnp.abs(x) < RHO_TAYLOR_RADIUS
     x_small = jnp.where(small, x, 0.0)
     x_large = jnp.where(small, 1.0, x)
     em_large = jnp.where(small, 0.5, em)
-    p0, p1, p2 = _horner(_RHO_TAYLOR, x_small)
+    p0, p1, p2 = _horner(RHO_TAYLOR, x_small)
     rho = (1.0 - em_large) / x_large
     rho1 = (em_large - rho) / x_large
     return (

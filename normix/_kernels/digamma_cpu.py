@@ -22,8 +22,13 @@ import math
 
 import numpy as np
 
-from normix._kernels._constants import DIGAMMA_INV_NEWTON_STEPS, DIGAMMA_SHIFT, SERIAL_MAX_SIZE
-from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
+from normix._kernels._constants import (
+    DIGAMMA_INV_GUESS_SWITCH,
+    DIGAMMA_INV_NEWTON_STEPS,
+    DIGAMMA_INV_SERIAL_MAX_SIZE,
+    DIGAMMA_SHIFT,
+)
+from normix._kernels._numba import array_kernel, prange, scalar_core
 
 __all__ = ["digamma_inv"]
 
@@ -93,7 +98,7 @@ def psi_minus_log_scalar(a):
 @scalar_core
 def _initial_guess(x):
     """Minka's approximation of the root for x = −c > 0, in a form free of cancellation and overflow."""
-    if x < 3.0:
+    if x < DIGAMMA_INV_GUESS_SWITCH:
         return (3.0 - x + math.sqrt((x - 3.0) * (x - 3.0) + 24.0 * x)) / (12.0 * x)
     return 2.0 / (math.hypot(x - 3.0, math.sqrt(24.0 * x)) + x - 3.0)
 
@@ -112,15 +117,9 @@ def digamma_inv_scalar(c):
     return a
 
 
-@array_kernel
-def _digamma_inv_parallel(c, out):
+@array_kernel(DIGAMMA_INV_SERIAL_MAX_SIZE)
+def _digamma_inv_kernel(c, out):
     for i in prange(c.size):
-        out[i] = digamma_inv_scalar(c[i])
-
-
-@serial_kernel
-def _digamma_inv_serial(c, out):
-    for i in range(c.size):
         out[i] = digamma_inv_scalar(c[i])
 
 
@@ -141,5 +140,5 @@ def digamma_inv(c):
     c = np.asarray(c, dtype=np.float64)
     flat = np.ascontiguousarray(c).ravel()
     out = np.empty_like(flat)
-    (_digamma_inv_serial if flat.size <= SERIAL_MAX_SIZE else _digamma_inv_parallel)(flat, out)
+    _digamma_inv_kernel.run(flat.size, flat, out)
     return out.reshape(c.shape)

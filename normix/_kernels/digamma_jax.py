@@ -16,7 +16,7 @@ points with ``jnp.where`` gets clean gradients.
 import jax
 import jax.numpy as jnp
 
-from normix._kernels._constants import DIGAMMA_INV_NEWTON_STEPS, DIGAMMA_SHIFT
+from normix._kernels._constants import DIGAMMA_INV_GUESS_SWITCH, DIGAMMA_INV_NEWTON_STEPS, DIGAMMA_SHIFT
 
 __all__ = ["digamma_inv"]
 
@@ -56,9 +56,9 @@ def _psi_minus_log(a):
 
 
 def _initial_guess(x):
-    small = x < 3.0
+    small = x < DIGAMMA_INV_GUESS_SWITCH
     xs = jnp.where(small, x, 1.0)
-    xl = jnp.where(small, 3.0, x)
+    xl = jnp.where(small, DIGAMMA_INV_GUESS_SWITCH, x)
     guess_small = (3.0 - xs + jnp.sqrt((xs - 3.0) * (xs - 3.0) + 24.0 * xs)) / (12.0 * xs)
     guess_large = 2.0 / (jnp.hypot(xl - 3.0, jnp.sqrt(24.0 * xl)) + xl - 3.0)
     return jnp.where(small, guess_small, guess_large)

@@ -6,6 +6,14 @@ discovering those pairs, so a kernel is available on a backend exactly when its
 twin exists; :func:`registry_problems` reports any kernel that lacks a twin (the
 parity suite fails on it).
 
+The exact samplers (``gamma_sampler_cpu``, ``gig_rou_sampler_cpu``, ``gig_sampler_cpu``,
+``stream_sampler_cpu``) are numba code with no JAX twin by design: they fill numpy
+arrays from their own random streams, so that a sample depends only on the parameters,
+n and the seed, and nothing traces through them.  They are listed in
+:data:`CPU_ONLY_FAMILIES`, are not part of the registry, and their callers import them
+directly.  In any other ``*_cpu`` module every name of ``__all__`` needs its JAX twin
+(helpers of one backend, such as ``bessel_half_cpu``, export nothing).
+
 ``kernels(backend)`` validates the backend name once and returns a frozen
 :class:`KernelBundle`.  The CPU twins run on concrete arrays only: called with a
 traced JAX value (inside ``jit``, ``vmap`` or ``grad``) they raise a
@@ -22,6 +30,7 @@ from types import MappingProxyType
 import numpy as np
 
 BACKENDS = ("cpu", "jax")
+CPU_ONLY_FAMILIES = ("gamma_sampler", "gig_rou_sampler", "gig_sampler", "stream_sampler")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -56,14 +65,17 @@ def to_backend(tree, backend):
 
 
 def kernel_families():
-    """Names of the kernel families, from the ``<family>_cpu`` / ``<family>_jax`` modules present."""
+    """Names of the twinned kernel families, from the ``<family>_cpu`` / ``<family>_jax`` modules present.
+
+    The families of :data:`CPU_ONLY_FAMILIES` are left out.
+    """
     names = {m.name for m in pkgutil.iter_modules([_PACKAGE_DIR])}
     families = set()
     for name in names:
         for backend in BACKENDS:
             if name.endswith("_" + backend):
                 families.add(name[: -len(backend) - 1])
-    return tuple(sorted(families))
+    return tuple(sorted(families - set(CPU_ONLY_FAMILIES)))
 
 
 def twin_module(family, backend):
@@ -81,8 +93,17 @@ def _exported(family, backend):
 
 
 def registry_problems():
-    """List of human-readable problems with the twin registry (empty when every kernel has its twin)."""
+    """List of human-readable problems with the twin registry (empty when every kernel has its twin).
+
+    A family of :data:`CPU_ONLY_FAMILIES` must have its ``_cpu`` module and no ``_jax`` one.
+    """
+    modules = {m.name for m in pkgutil.iter_modules([_PACKAGE_DIR])}
     problems = []
+    for family in CPU_ONLY_FAMILIES:
+        if f"{family}_cpu" not in modules:
+            problems.append(f"CPU_ONLY_FAMILIES lists {family}, which has no {family}_cpu module")
+        if f"{family}_jax" in modules:
+            problems.append(f"CPU_ONLY_FAMILIES lists {family}, which has a jax twin")
     for family in kernel_families():
         cpu = set(_exported(family, "cpu"))
         jax = set(_exported(family, "jax"))

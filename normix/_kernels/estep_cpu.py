@@ -28,16 +28,16 @@ forward substitution, runs the GIG core and accumulates every statistic, S6's lo
 triangle included.  For larger d three passes: BLAS whitens blocks of
 ``ESTEP_BLOCK_ROWS`` rows (trsm) and stores Q and lin, one ``prange`` pass does the
 GIG work, and BLAS adds S6 block by block (syrk of sqrt(w) ⊙ X); in separate passes,
-OpenBLAS's idle threads compete with numba's once per call rather than on every block.  The ``prange`` loops run over min(n, ``ESTEP_PARTS``)
-contiguous parts of the rows, each summed serially into its own accumulator and the
-parts added in order, so results are bit-identical for any ``NUMBA_NUM_THREADS``; up to
-``ESTEP_SERIAL_MAX_ROWS`` rows they run on one thread.
+OpenBLAS's idle threads compete with numba's once per call rather than on every block.
+The ``prange`` loops run over min(n, ``ESTEP_PARTS``) contiguous parts of the rows, each
+summed serially into its own accumulator and the parts added in order, so results are
+bit-identical for any ``NUMBA_NUM_THREADS``; up to ``ESTEP_SERIAL_MAX_ROWS`` rows the
+serial variant of each kernel runs them (:func:`normix._kernels._numba.array_kernel`).
 Nothing of size (n, d, d) is built; the extra memory is the part accumulators and,
 above ``ESTEP_FUSED_MAX_DIM``, one (``ESTEP_BLOCK_ROWS``, d) buffer and three n-vectors.
 """
 import math
 
-import numba
 import numpy as np
 from scipy.linalg.blas import dsyrk, dtrsm
 
@@ -55,11 +55,11 @@ from normix._kernels.gig_core_cpu import first_order_scalar
 __all__ = ["mixture_log_density", "posterior_moments", "estep_statistics"]
 
 # Accumulator slots before the d-vectors: sums of E log Y, E 1/Y, E Y, log f.
-_N_SCALARS = 4
+N_SCALARS = 4
 
 
 @scalar_core
-def _setup(mu, gamma, L, p, a, b):
+def model_setup(mu, gamma, L, p, a, b):
     """(g, const, nu, alpha, beta_min): whitened gamma, log f's row-free part, posterior order and a, stats floor."""
     d = mu.size
     g = np.empty(d)
@@ -78,7 +78,7 @@ def _setup(mu, gamma, L, p, a, b):
 
 
 @scalar_core
-def _posterior(q, nu, alpha, b, beta_min):
+def posterior_scalar(q, nu, alpha, b, beta_min):
     """(ψ, E log Y, E 1/Y, E Y) of the posterior GIG(nu, alpha, max(b + q, beta_min)).
 
     beta = 0 with nu <= 0 is an improper posterior: ψ = +inf, the true log-partition.
@@ -91,7 +91,7 @@ def _posterior(q, nu, alpha, b, beta_min):
 
 
 @scalar_core
-def _part(n, parts, k):
+def part_rows(n, parts, k):
     """Rows [start, stop) of part k when n rows are cut into ``parts`` contiguous parts."""
     return k * n // parts, (k + 1) * n // parts
 
@@ -106,7 +106,7 @@ def _inverse_diagonal(L):
 
 
 @scalar_core
-def _whiten_row(X, i, mu, L, inv_diag, g, z):
+def whiten_row(X, i, mu, L, inv_diag, g, z):
     """(Q, lin) of row i by forward substitution L z = x_i - mu (z is scratch; inv_diag = 1 / diag(L))."""
     q = 0.0
     lin = 0.0
@@ -120,20 +120,20 @@ def _whiten_row(X, i, mu, L, inv_diag, g, z):
     return q, lin
 
 
-@array_kernel
+@array_kernel(ESTEP_SERIAL_MAX_ROWS)
 def _rows_kernel(X, mu, L, gamma, p, a, b, floored, parts, out):
     """Per-row (log f or moments): out[0] = log f (``floored`` False) or out[0:3] = moments."""
-    g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
+    g, const, nu, alpha, beta_min = model_setup(mu, gamma, L, p, a, b)
     if not floored:
         beta_min = 0.0
     inv_diag = _inverse_diagonal(L)
     n = X.shape[0]
     for k in prange(parts):
         z = np.empty(mu.size)
-        start, stop = _part(n, parts, k)
+        start, stop = part_rows(n, parts, k)
         for i in range(start, stop):
-            q, lin = _whiten_row(X, i, mu, L, inv_diag, g, z)
-            psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
+            q, lin = whiten_row(X, i, mu, L, inv_diag, g, z)
+            psi, e1, e2, e3 = posterior_scalar(q, nu, alpha, b, beta_min)
             if floored:
                 out[0, i], out[1, i], out[2, i] = e1, e2, e3
             else:
@@ -141,7 +141,7 @@ def _rows_kernel(X, mu, L, gamma, p, a, b, floored, parts, out):
 
 
 @scalar_core
-def _accumulate_row(acc, X, i, psi_lin, e1, e2, e3, with_gram):
+def accumulate_row(acc, X, i, psi_lin, e1, e2, e3, with_gram):
     """Add row i's terms to one part's accumulator ``acc`` (scalars, s4, s5 and, if asked, S6's lower triangle by rows)."""
     d = X.shape[1]
     acc[0] += e1
@@ -150,10 +150,10 @@ def _accumulate_row(acc, X, i, psi_lin, e1, e2, e3, with_gram):
     acc[3] += psi_lin
     for j in range(d):
         x = X[i, j]
-        acc[_N_SCALARS + j] += x
-        acc[_N_SCALARS + d + j] += x * e2
+        acc[N_SCALARS + j] += x
+        acc[N_SCALARS + d + j] += x * e2
     if with_gram:
-        off = _N_SCALARS + 2 * d
+        off = N_SCALARS + 2 * d
         for j in range(d):
             wx = X[i, j] * e2
             row = off + j * (j + 1) // 2
@@ -161,36 +161,36 @@ def _accumulate_row(acc, X, i, psi_lin, e1, e2, e3, with_gram):
                 acc[row + k] += wx * X[i, k]
 
 
-@array_kernel
+@array_kernel(ESTEP_SERIAL_MAX_ROWS)
 def _fused_kernel(X, mu, L, gamma, p, a, b, acc):
     """Per-part sums of every statistic, whitening and S6 in the same pass."""
-    g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
+    g, const, nu, alpha, beta_min = model_setup(mu, gamma, L, p, a, b)
     inv_diag = _inverse_diagonal(L)
     n = X.shape[0]
     parts = acc.shape[0]
     for k in prange(parts):
         z = np.empty(mu.size)
         local = np.zeros(acc.shape[1])
-        start, stop = _part(n, parts, k)
+        start, stop = part_rows(n, parts, k)
         for i in range(start, stop):
-            q, lin = _whiten_row(X, i, mu, L, inv_diag, g, z)
-            psi, e1, e2, e3 = _posterior(q, nu, alpha, b, beta_min)
-            _accumulate_row(local, X, i, const + psi + lin, e1, e2, e3, True)
+            q, lin = whiten_row(X, i, mu, L, inv_diag, g, z)
+            psi, e1, e2, e3 = posterior_scalar(q, nu, alpha, b, beta_min)
+            accumulate_row(local, X, i, const + psi + lin, e1, e2, e3, True)
         acc[k, :] = local
 
 
-@array_kernel
+@array_kernel(ESTEP_SERIAL_MAX_ROWS)
 def _whitened_kernel(X, q, lin, const, nu, alpha, b, beta_min, acc, w):
     """Per-part sums (without S6) from precomputed Q and lin; w[i] = E[1/Y | x_i] for the BLAS update of S6."""
     n = X.shape[0]
     parts = acc.shape[0]
     for k in prange(parts):
         local = np.zeros(acc.shape[1])
-        start, stop = _part(n, parts, k)
+        start, stop = part_rows(n, parts, k)
         for i in range(start, stop):
-            psi, e1, e2, e3 = _posterior(q[i], nu, alpha, b, beta_min)
+            psi, e1, e2, e3 = posterior_scalar(q[i], nu, alpha, b, beta_min)
             w[i] = e2
-            _accumulate_row(local, X, i, const + psi + lin[i], e1, e2, e3, False)
+            accumulate_row(local, X, i, const + psi + lin[i], e1, e2, e3, False)
         acc[k, :] = local
 
 
@@ -202,39 +202,24 @@ def _inputs(X, mu, gamma, L_Sigma, p, a, b):
     return X, mu, gamma, L, float(p), float(a), float(b)
 
 
-def _parts(n):
+def part_count(n):
     return max(1, min(n, ESTEP_PARTS))
-
-
-def _launch(kernel, n, *args):
-    """Run a ``prange`` kernel over n rows, on one thread when n <= ``ESTEP_SERIAL_MAX_ROWS``.
-
-    ``numba.set_num_threads`` is thread-local; the parts, and so the results, are the same.
-    """
-    if n > ESTEP_SERIAL_MAX_ROWS:
-        return kernel(*args)
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        numba.set_num_threads(threads)
 
 
 def _statistics_fused(X, mu, gamma, L, p, a, b):
     d = X.shape[1]
-    acc = np.empty((_parts(X.shape[0]), _N_SCALARS + 2 * d + d * (d + 1) // 2))
-    _launch(_fused_kernel, X.shape[0], X, mu, L, gamma, p, a, b, acc)
+    acc = np.empty((part_count(X.shape[0]), N_SCALARS + 2 * d + d * (d + 1) // 2))
+    _fused_kernel.run(X.shape[0], X, mu, L, gamma, p, a, b, acc)
     total = acc.sum(axis=0)
     tri = np.zeros((d, d))
-    tri[np.tril_indices(d)] = total[_N_SCALARS + 2 * d :]
-    return total[: _N_SCALARS + 2 * d], tri
+    tri[np.tril_indices(d)] = total[N_SCALARS + 2 * d :]
+    return total[: N_SCALARS + 2 * d], tri
 
 
 def _statistics_blocked(X, mu, gamma, L, p, a, b):
     """Three passes, so that BLAS and the numba threads do not alternate block by block."""
     n, d = X.shape
-    g, const, nu, alpha, beta_min = _setup(mu, gamma, L, p, a, b)
+    g, const, nu, alpha, beta_min = model_setup(mu, gamma, L, p, a, b)
     L_f = np.asfortranarray(L)
     buf = np.empty((min(n, ESTEP_BLOCK_ROWS), d))
     q = np.empty(n)
@@ -246,8 +231,8 @@ def _statistics_blocked(X, mu, gamma, L, p, a, b):
         np.einsum("ij,ij->i", Zb, Zb, out=q[start : start + Zb.shape[0]])
         np.dot(Zb, g, out=lin[start : start + Zb.shape[0]])
     w = np.empty(n)
-    acc = np.empty((_parts(n), _N_SCALARS + 2 * d))
-    _launch(_whitened_kernel, n, X, q, lin, const, nu, alpha, b, beta_min, acc, w)
+    acc = np.empty((part_count(n), N_SCALARS + 2 * d))
+    _whitened_kernel.run(n, X, q, lin, const, nu, alpha, b, beta_min, acc, w)
     np.sqrt(w, out=w)
     gram = np.zeros((d, d), order="F")
     for start in range(0, n, ESTEP_BLOCK_ROWS):
@@ -260,7 +245,7 @@ def _statistics_blocked(X, mu, gamma, L, p, a, b):
 def _rows(X, mu, gamma, L_Sigma, p, a, b, floored, n_out):
     X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
     out = np.empty((n_out, X.shape[0]))
-    _launch(_rows_kernel, X.shape[0], X, mu, L, gamma, p, a, b, floored, _parts(X.shape[0]), out)
+    _rows_kernel.run(X.shape[0], X, mu, L, gamma, p, a, b, floored, part_count(X.shape[0]), out)
     return out
 
 
@@ -328,6 +313,6 @@ def estep_statistics(X, mu, gamma, L_Sigma, p, a, b):
     sums /= n
     S6 = tri / n
     S6 += np.tril(S6, -1).T
-    s4 = sums[_N_SCALARS : _N_SCALARS + d]
-    s5 = sums[_N_SCALARS + d :]
+    s4 = sums[N_SCALARS : N_SCALARS + d]
+    s5 = sums[N_SCALARS + d :]
     return sums[0], sums[1], sums[2], s4, s5, S6, sums[3]

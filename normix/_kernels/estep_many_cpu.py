@@ -12,36 +12,31 @@ and do not depend on the number of threads.
 
 Work plan.  One ``prange`` loop runs over the K x parts (problem, part) pairs, so the
 threads share the work across problems and across the rows of each problem at once (K
-fits finish together instead of one after another).  The loop runs on one thread when
-each problem has at most ``ESTEP_SERIAL_MAX_ROWS`` rows, the rule of the single-problem
+fits finish together instead of one after another).  The loop runs serially when each
+problem has at most ``ESTEP_SERIAL_MAX_ROWS`` rows, the rule of the single-problem
 kernel, so a many-problem call is parallel exactly when one call per problem would be.
-Measured with ``benchmarks/em.py --only many`` on the shared 2-core machines (load
-average about 3.5): 8 NIG fits of 3000 rows, d = 2, in one ``fit_many`` took 1.17 s with
-the loop parallel over all 24000 rows against 0.16 s on one thread (each parallel pass,
-between two Python M-steps, waited milliseconds for its threads), and 0.17 s for the 8
-fits one after another.  Above ``ESTEP_FUSED_MAX_DIM`` the problems run one after
-another through the blocked BLAS path of the single-problem kernel.
+Above ``ESTEP_FUSED_MAX_DIM`` the problems run one after another through the blocked
+BLAS path of the single-problem kernel.
 """
 import numpy as np
 
-from normix._kernels._constants import ESTEP_FUSED_MAX_DIM
+from normix._kernels._constants import ESTEP_FUSED_MAX_DIM, ESTEP_SERIAL_MAX_ROWS
 from normix._kernels._numba import array_kernel, prange
 from normix._kernels.estep_cpu import (
-    _N_SCALARS,
-    _accumulate_row,
-    _launch,
-    _part,
-    _parts,
-    _posterior,
-    _setup,
-    _whiten_row,
+    N_SCALARS,
+    accumulate_row,
     estep_statistics,
+    model_setup,
+    part_count,
+    part_rows,
+    posterior_scalar,
+    whiten_row,
 )
 
 __all__ = ["estep_statistics_many"]
 
 
-@array_kernel
+@array_kernel(ESTEP_SERIAL_MAX_ROWS)
 def _many_kernel(X, index, mu, gamma, L, p, a, b, acc):
     """acc[k, part] = sums of every statistic over the rows of ``part`` for problem k."""
     K, d = mu.shape
@@ -54,21 +49,21 @@ def _many_kernel(X, index, mu, gamma, L, p, a, b, acc):
     alpha = np.empty(K)
     beta_min = np.empty(K)
     for k in range(K):
-        g, c, v, al, bm = _setup(mu[k], gamma[k], L[k], p[k], a[k], b[k])
+        g, c, v, al, bm = model_setup(mu[k], gamma[k], L[k], p[k], a[k], b[k])
         G[k, :] = g
         for j in range(d):
             inv_diag[k, j] = 1.0 / L[k, j, j]
         const[k], nu[k], alpha[k], beta_min[k] = c, v, al, bm
     for job in prange(K * parts):
         k = job // parts
-        start, stop = _part(n, parts, job - k * parts)
+        start, stop = part_rows(n, parts, job - k * parts)
         data = X[index[k]]
         z = np.empty(d)
         local = np.zeros(acc.shape[2])
         for i in range(start, stop):
-            q, lin = _whiten_row(data, i, mu[k], L[k], inv_diag[k], G[k], z)
-            psi, e1, e2, e3 = _posterior(q, nu[k], alpha[k], b[k], beta_min[k])
-            _accumulate_row(local, data, i, const[k] + psi + lin, e1, e2, e3, True)
+            q, lin = whiten_row(data, i, mu[k], L[k], inv_diag[k], G[k], z)
+            psi, e1, e2, e3 = posterior_scalar(q, nu[k], alpha[k], b[k], beta_min[k])
+            accumulate_row(local, data, i, const[k] + psi + lin, e1, e2, e3, True)
         acc[k, job - k * parts, :] = local
 
 
@@ -96,21 +91,21 @@ def _inputs(X, index, mu, gamma, L_Sigma, p, a, b):
 def _fused(X, index, mu, gamma, L, p, a, b):
     K, d = mu.shape
     n = X.shape[1]
-    acc = np.empty((K, _parts(n), _N_SCALARS + 2 * d + d * (d + 1) // 2))
-    _launch(_many_kernel, n, X, index, mu, gamma, L, p, a, b, acc)
+    acc = np.empty((K, part_count(n), N_SCALARS + 2 * d + d * (d + 1) // 2))
+    _many_kernel.run(n, X, index, mu, gamma, L, p, a, b, acc)
     outputs = [np.empty(K), np.empty(K), np.empty(K), np.empty((K, d)), np.empty((K, d)), np.empty((K, d, d)),
                np.empty(K)]
     lower = np.tril_indices(d)
     for k in range(K):
         total = acc[k].sum(axis=0)
-        sums = total[: _N_SCALARS + 2 * d]
+        sums = total[: N_SCALARS + 2 * d]
         tri = np.zeros((d, d))
-        tri[lower] = total[_N_SCALARS + 2 * d :]
+        tri[lower] = total[N_SCALARS + 2 * d :]
         sums /= n
         S6 = tri / n
         S6 += np.tril(S6, -1).T
-        for out, value in zip(outputs, (sums[0], sums[1], sums[2], sums[_N_SCALARS : _N_SCALARS + d],
-                                        sums[_N_SCALARS + d :], S6, sums[3])):
+        for out, value in zip(outputs, (sums[0], sums[1], sums[2], sums[N_SCALARS : N_SCALARS + d],
+                                        sums[N_SCALARS + d :], S6, sums[3])):
             out[k] = value
     return tuple(outputs)
 

@@ -23,8 +23,8 @@ import math
 import numpy as np
 
 from normix._kernels._constants import GIG_CDF_BISECTIONS, GIG_CDF_NODES, GIG_CDF_OVERFLOW_REACH, \
-    GIG_CDF_WINDOW_DROP, LOG_2, SERIAL_MAX_SIZE
-from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
+    GIG_CDF_SERIAL_MAX_SIZE, GIG_CDF_WINDOW_DROP, LOG_2
+from normix._kernels._numba import array_kernel, prange, scalar_core
 from normix._kernels.bessel_cpu import log_kv_scalar
 
 __all__ = ["gig_cdf"]
@@ -72,15 +72,9 @@ def cdf_scalar(p, a, b, x):
     return piece if sigma < 0.0 else 1.0 - piece
 
 
-@array_kernel
-def _cdf_parallel(p, a, b, x, out):
+@array_kernel(GIG_CDF_SERIAL_MAX_SIZE)
+def _cdf_kernel(p, a, b, x, out):
     for i in prange(p.size):
-        out[i] = cdf_scalar(p[i], a[i], b[i], x[i])
-
-
-@serial_kernel
-def _cdf_serial(p, a, b, x, out):
-    for i in range(p.size):
         out[i] = cdf_scalar(p[i], a[i], b[i], x[i])
 
 
@@ -90,5 +84,5 @@ def gig_cdf(p, a, b, x):
     shape = arrays[0].shape
     p, a, b, x = (np.ascontiguousarray(v).ravel() for v in arrays)
     out = np.empty(p.size)
-    (_cdf_serial if p.size <= SERIAL_MAX_SIZE else _cdf_parallel)(p, a, b, x, out)
+    _cdf_kernel.run(p.size, p, a, b, x, out)
     return out.reshape(shape)

@@ -20,21 +20,21 @@ which holds the scalar cores; this module holds the array kernels and wrappers.
 """
 import numpy as np
 
-from normix._kernels._constants import GIG_SERIAL_MAX_PROBLEMS
-from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
+from normix._kernels._constants import GIG_SERIAL_MAX_PROBLEMS, LOG_KV_SERIAL_MAX_SIZE
+from normix._kernels._numba import array_kernel, prange, scalar_core
 from normix._kernels.gig_core_cpu import fisher_scalar, moments_scalar
 from normix._kernels.gig_solve_cpu import solve_scalar
 
 __all__ = ["gig_moments", "gig_fisher", "gig_eta_to_theta"]
 
 
-@array_kernel
+@array_kernel(LOG_KV_SERIAL_MAX_SIZE)
 def _moments_kernel(p, a, b, out):
     for i in prange(p.size):
         out[0, i], out[1, i], out[2, i] = moments_scalar(p[i], a[i], b[i])
 
 
-@array_kernel
+@array_kernel(LOG_KV_SERIAL_MAX_SIZE)
 def _fisher_kernel(p, a, b, out):
     for i in prange(p.size):
         h11, h12, h13, h22, h23, h33 = fisher_scalar(p[i], a[i], b[i])
@@ -59,15 +59,9 @@ def _solve_row(eta, theta0, maxiter, tol, params, converged, n_iter, i):
     n_iter[i] = k
 
 
-@array_kernel
-def _solve_parallel(eta, theta0, maxiter, tol, params, converged, n_iter):
+@array_kernel(GIG_SERIAL_MAX_PROBLEMS)
+def _solve_kernel(eta, theta0, maxiter, tol, params, converged, n_iter):
     for i in prange(eta.shape[0]):
-        _solve_row(eta, theta0, maxiter, tol, params, converged, n_iter, i)
-
-
-@serial_kernel
-def _solve_serial(eta, theta0, maxiter, tol, params, converged, n_iter):
-    for i in range(eta.shape[0]):
         _solve_row(eta, theta0, maxiter, tol, params, converged, n_iter, i)
 
 
@@ -90,7 +84,7 @@ def gig_moments(p, a, b):
     """
     shape, p, a, b = _flat(p, a, b)
     out = np.empty((3, p.size))
-    _moments_kernel(p, a, b, out)
+    _moments_kernel.run(p.size, p, a, b, out)
     return tuple(row.reshape(shape) for row in out)
 
 
@@ -103,7 +97,7 @@ def gig_fisher(p, a, b):
     """
     shape, p, a, b = _flat(p, a, b)
     out = np.empty((p.size, 3, 3))
-    _fisher_kernel(p, a, b, out)
+    _fisher_kernel.run(p.size, p, a, b, out)
     return out.reshape(shape + (3, 3))
 
 
@@ -141,6 +135,5 @@ def gig_eta_to_theta(eta, theta0, maxiter, tol):
     params = np.empty((n, 3))
     converged = np.empty(n, dtype=np.bool_)
     n_iter = np.empty(n, dtype=np.int64)
-    solve = _solve_serial if n <= GIG_SERIAL_MAX_PROBLEMS else _solve_parallel
-    solve(eta, theta0, int(maxiter), float(tol), params, converged, n_iter)
+    _solve_kernel.run(n, eta, theta0, int(maxiter), float(tol), params, converged, n_iter)
     return params.reshape(batch + (3,)), converged.reshape(batch), n_iter.reshape(batch)

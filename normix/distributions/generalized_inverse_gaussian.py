@@ -27,7 +27,7 @@ import numpy as np
 from normix._bregman import check_tolerance
 from normix._kernels import dispatch
 from normix._kernels._constants import LOG_2
-from normix._kernels.gig_sampler import gig_sample
+from normix._kernels.gig_sampler_cpu import gig_sample
 from normix._kernels.log_bessel import log_kv
 from normix._validation import check_finite, check_less, check_positive, \
     check_sample_size, check_seed, check_shape, check_vector, is_traced, real_input, require

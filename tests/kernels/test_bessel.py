@@ -18,6 +18,7 @@ import pytest
 
 import normix  # noqa: F401  (turns on float64 in JAX)
 from normix._kernels import bessel_cpu, bessel_half_cpu, bessel_jax
+from normix._kernels._constants import LOG_KV_SERIAL_MAX_SIZE
 from normix._kernels.log_bessel import log_kv as public_log_kv
 
 REF = np.load(pathlib.Path(__file__).resolve().parent / "data" / "bessel_reference.npz")
@@ -275,7 +276,8 @@ def test_cpu_parallel_and_serial_paths_agree():
     v = rng.uniform(-30.0, 30.0, 5000)
     z = np.exp(rng.uniform(-10.0, 10.0, 5000))
     whole = bessel_cpu.log_kv_derivatives(v, z)
-    pieces = [bessel_cpu.log_kv_derivatives(v[i : i + 500], z[i : i + 500]) for i in range(0, 5000, 500)]
+    step = LOG_KV_SERIAL_MAX_SIZE  # pieces run the serial variant, the whole the parallel one
+    pieces = [bessel_cpu.log_kv_derivatives(v[i : i + step], z[i : i + step]) for i in range(0, 5000, step)]
     for k in range(4):
         np.testing.assert_array_equal(whole[k], np.concatenate([p[k] for p in pieces]))
 

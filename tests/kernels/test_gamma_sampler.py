@@ -4,8 +4,8 @@ import pytest
 import scipy.stats as st
 from scipy.special import digamma, polygamma
 
-from normix._kernels.gamma_sampler import standard_gamma_block
-from normix._kernels.stream_sampler import stream_states
+from normix._kernels.gamma_sampler_cpu import standard_gamma_block
+from normix._kernels.stream_sampler_cpu import stream_states
 
 
 def gamma_sample(alpha, n, seed):

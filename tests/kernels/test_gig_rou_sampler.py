@@ -10,7 +10,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from normix._kernels.gig_rou_sampler import rou_setup, rou_shift_setup
+from normix._kernels.gig_rou_sampler_cpu import rou_setup, rou_shift_setup
 
 SHIFT_GRID = [
     (lam, omega)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from normix._kernels.stream_sampler import (
+from normix._kernels.stream_sampler_cpu import (
     next_uint64,
     standard_exponential,
     standard_normal_pair,

@@ -20,7 +20,7 @@ import importlib, pkgutil, warnings
 warnings.simplefilter("error", RuntimeWarning)
 import normix
 import normix._kernels as kernels
-names = [m.name for m in pkgutil.iter_modules(kernels.__path__) if m.name.endswith(("_cpu", "_sampler"))]
+names = [m.name for m in pkgutil.iter_modules(kernels.__path__) if m.name.endswith("_cpu")]
 for name in names:
     importlib.import_module("normix._kernels." + name)
 from normix._kernels import dispatch

@@ -12,7 +12,7 @@ rectangle and points outside it are rejected.
 * :func:`rou_setup` / :func:`rou_block`: without shift (as in Hormann & Leydold 2014),
   for lam < 1 and moderate omega.
 
-:mod:`.gig_sampler` chooses between them and the hat method of Hormann & Leydold (2014).
+:mod:`.gig_sampler_cpu` chooses between them and the hat method of Hormann & Leydold (2014).
 Candidates are generated and tested ``_CHUNK`` at a time without data-dependent branches
 (:func:`_keep_accepted`), which keeps the outcome of the one-at-a-time loop.
 
@@ -33,7 +33,7 @@ import numpy as np
 
 from normix._kernels._constants import GIG_ROOT_MAX_STEPS, GIG_ROOT_RTOL
 from normix._kernels._numba import scalar_core
-from normix._kernels.stream_sampler import uniform
+from normix._kernels.stream_sampler_cpu import uniform
 
 _CHUNK = 256
 """Candidates per round (see :func:`_keep_accepted`)."""

@@ -1,4 +1,4 @@
-"""Exact sampling from the generalized inverse Gaussian law (numba, CPU).
+"""Exact sampling from the generalized inverse Gaussian law (numba, CPU only: no JAX twin).
 
 GIG(p, a, b) has density proportional to ``y**(p-1) * exp(-(a*y + b/y)/2)`` on y > 0.
 With lam = |p|, omega = sqrt(a*b) and the symmetry ``1/GIG(p, a, b) = GIG(-p, b, a)``,
@@ -9,19 +9,20 @@ its whole regime (boundaries in :mod:`normix._kernels._constants`):
 
 * ratio-of-uniforms with mode shift (Dagpunar 1989) for lam >= 1 or omega > 1;
 * ratio-of-uniforms without shift for moderate omega and lam < 1 (both in
-  :mod:`.gig_rou_sampler`);
+  :mod:`.gig_rou_sampler_cpu`);
 * the rejection method of Hormann & Leydold for small omega and lam < 1: a hat that is
   constant on [0, x0], ``exp(-omega) x**(lam-1)`` on [x0, 2/omega] and
   ``xs**(lam-1) exp(-omega x/2)`` beyond xs = max(x0, 2/omega), x0 = omega/(1 - lam).
 
 The first method runs in ``z = omega*x = a*y`` and the third in ``log x`` and
 ``log omega``, so that no intermediate overflows or underflows for any a, b > 0.  The
-limits b = 0 (Gamma) and a = 0 (InverseGamma) use the generator of :mod:`.gamma_sampler`.
+limits b = 0 (Gamma) and a = 0 (InverseGamma) use the generator of
+:mod:`.gamma_sampler_cpu`.
 
-Draw i belongs to block ``i // _BLOCK``, and block k has its own xoshiro256++ stream
-seeded by the k-th child of ``SeedSequence(seed)`` (:mod:`.stream_sampler`).  The
-blocks run in parallel, so the result depends only on (p, a, b, n, seed), never on the
-thread count, and the first n draws of a larger sample are the sample of size n.
+Draw i belongs to block ``i // GIG_SAMPLE_BLOCK``, and block k has its own xoshiro256++
+stream seeded by the k-th child of ``SeedSequence(seed)`` (:mod:`.stream_sampler_cpu`).
+The blocks run in parallel, so the result depends only on (p, a, b, n, seed), never on
+the thread count, and the first n draws of a larger sample are the sample of size n.
 
 References
 ----------
@@ -40,19 +41,19 @@ from normix._kernels._constants import (
     GIG_MAX_OMEGA,
     GIG_ROU_MIN_OMEGA,
     GIG_ROU_MIN_OMEGA_SLOPE,
+    GIG_SAMPLE_BLOCK,
+    GIG_SAMPLE_SERIAL_MAX_BLOCKS,
     GIG_SHIFT_MIN_LAMBDA,
     GIG_SHIFT_MIN_OMEGA,
     LOG_2,
 )
 from normix._kernels._numba import array_kernel, prange, scalar_core, serial_kernel
-from normix._kernels.gamma_sampler import standard_gamma_block
-from normix._kernels.gig_rou_sampler import rou_block, rou_setup, rou_shift_block, rou_shift_setup
-from normix._kernels.stream_sampler import standard_exponential, stream_states, uniform
+from normix._kernels.gamma_sampler_cpu import standard_gamma_block
+from normix._kernels.gig_rou_sampler_cpu import rou_block, rou_setup, rou_shift_block, rou_shift_setup
+from normix._kernels.stream_sampler_cpu import standard_exponential, stream_states, uniform
 
 __all__ = ["gig_sample"]
 
-_BLOCK = 1 << 14
-"""Draws per random stream: the unit of parallel work; changing it changes every sample."""
 
 _GAMMA, _ROU_SHIFT, _ROU, _HAT = 0, 1, 2, 3
 
@@ -158,9 +159,9 @@ def _to_gig(seg, logarithmic, d, invert):
 
 @scalar_core
 def _fill_block(states, k, regime, c, d, invert, out):
-    """Fill block k of ``out`` (draws k*_BLOCK onwards) from stream ``states[k]``."""
+    """Fill block k of ``out`` (draws k*GIG_SAMPLE_BLOCK onwards) from stream ``states[k]``."""
     state = states[k]
-    seg = out[k * _BLOCK : min(out.shape[0], (k + 1) * _BLOCK)]
+    seg = out[k * GIG_SAMPLE_BLOCK : min(out.shape[0], (k + 1) * GIG_SAMPLE_BLOCK)]
     if regime == _HAT:
         for i in range(seg.shape[0]):
             seg[i] = _draw_hat(state, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8])
@@ -173,17 +174,10 @@ def _fill_block(states, k, regime, c, d, invert, out):
     _to_gig(seg, regime == _HAT, d, invert)
 
 
-@array_kernel
+@array_kernel(GIG_SAMPLE_SERIAL_MAX_BLOCKS)
 def _fill(states, regime, c, d, invert, out):
-    """All blocks of ``out``, one thread per block."""
+    """All blocks of ``out``, one thread per block in the parallel variant."""
     for k in prange(states.shape[0]):
-        _fill_block(states, k, regime, c, d, invert, out)
-
-
-@serial_kernel
-def _fill_serial(states, regime, c, d, invert, out):
-    """All blocks of ``out`` on the calling thread (a single block does not wake the pool)."""
-    for k in range(states.shape[0]):
         _fill_block(states, k, regime, c, d, invert, out)
 
 
@@ -261,6 +255,6 @@ def gig_sample(p, a, b, n, seed=None):
     out = np.empty(n)
     if n:
         regime, c, d, invert = _setup(p, a, b)
-        states = stream_states(seed, -(-n // _BLOCK))
-        (_fill if states.shape[0] > 1 else _fill_serial)(states, regime, c, d, invert, out)
+        states = stream_states(seed, -(-n // GIG_SAMPLE_BLOCK))
+        _fill.run(states.shape[0], states, regime, c, d, invert, out)
     return out

@@ -6,7 +6,7 @@ the candidate ``d (1 + c x)**3``, accepted when ``1 + c x > 0`` and
 ``U < 1 - 0.0331 x**4`` settles about 92 % of the candidates without a logarithm.  For
 alpha < 1, ``Gamma(alpha + 1) * U**(1/alpha)`` is Gamma(alpha).  The method is exact and
 its rejection rate is below 5 % for every alpha >= 1.  Normals come in pairs from
-:func:`.stream_sampler.standard_normal_pair`, buffered so that both are used.
+:func:`.stream_sampler_cpu.standard_normal_pair`, buffered so that both are used.
 
 Reference
 ---------
@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from normix._kernels._numba import scalar_core
-from normix._kernels.stream_sampler import standard_normal_pair, uniform
+from normix._kernels.stream_sampler_cpu import standard_normal_pair, uniform
 
 _NORMALS = 256
 """Normal variates generated per refill of the buffer (even)."""
