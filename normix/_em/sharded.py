@@ -27,6 +27,7 @@ from jax.sharding import PartitionSpec as P
 
 from normix._em.delegate import AbstractRowsAdapter
 from normix._em.protocol import MixtureStatistics
+from normix._kernels import dispatch
 
 _SHOWN_ROWS = 5
 
@@ -126,7 +127,7 @@ class ShardedRows(AbstractRowsAdapter):
 
 def sharded_rows(model, X, e_step_backend):
     """(adapter, validated X) of a row-sharded ``X``; ``ValueError`` unless the E-step runs on JAX."""
-    if e_step_backend != "jax":
+    if not dispatch.traceable(e_step_backend):
         raise ValueError(f"a row-sharded X needs e_step_backend='jax' (the E-step runs on the devices that hold "
                          f"the rows), got {e_step_backend!r}")
     mesh, axis = row_mesh(X)
