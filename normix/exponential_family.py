@@ -44,15 +44,14 @@ IMS Lecture Notes 9, ch. 2 (∇ψ = E t(X), ∇²ψ = Cov t(X)) and ch. 6 (the d
 import abc
 import functools
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from normix._bregman import bregman_objective, check_tolerance, solve_bregman
 from normix._kernels.dispatch import traceable, validate_backend
-from normix._serialization import save_model
 from normix._validation import check_data, check_positive_data, check_vector, is_traced, real_input
+from normix.distributions._base import AbstractDistribution
 
 
 def _to_numpy(value):
@@ -61,13 +60,9 @@ def _to_numpy(value):
     return np.asarray(value, dtype=np.float64)
 
 
-# Array conversion of a result to the array type of each backend.
-_AS_BACKEND_ARRAY = {"cpu": _to_numpy, "jax": jnp.asarray}
-
-
 def as_backend_array(value, backend):
     """``value`` as a numpy array for ``backend='cpu'``, a JAX array for ``'jax'``."""
-    return _AS_BACKEND_ARRAY[validate_backend(backend)](value)
+    return jnp.asarray(value) if traceable(backend) else _to_numpy(value)
 
 
 def closed_form_options(kwargs, tol):
@@ -102,7 +97,7 @@ def _autodiff_hessian(cls):
     return jax.jit(jax.hessian(cls._log_partition_from_theta))
 
 
-class ExponentialFamily(eqx.Module):
+class ExponentialFamily(AbstractDistribution):
     """Abstract exponential family p(x | θ) = h(x) exp(θ·t(x) − ψ(θ)).
 
     See the module docstring for what subclasses implement and which hooks they may
@@ -351,11 +346,6 @@ class ExponentialFamily(eqx.Module):
     def default_init(cls, X):
         """Moment-based start: :meth:`from_expectation` of η̂ = mean of t(xᵢ) (the MLE for closed-form inverses)."""
         return cls.from_expectation(cls._mean_sufficient_statistics(X))
-
-    def save(self, path):
-        """Write this model to ``path`` in the ``normix.model`` JSON format; read it back with ``normix.load``."""
-        save_model(self, path)
-
 
 
 class PositiveSupportFamily(ExponentialFamily):

@@ -7,8 +7,8 @@ Public facade of :mod:`normix._bregman`:
   (``jax.vmap`` for ``backend='jax', method='newton'``, a loop otherwise);
 * :func:`bregman_objective`: f(θ) − θ·η;
 * :class:`BregmanResult`: θ, objective, gradient norm, steps, an honest
-  ``converged`` flag and the elapsed time.
+  ``converged`` flag, the elapsed time and a :class:`BregmanStatus` code.
 """
-from normix._bregman import BregmanResult, bregman_objective, solve_bregman, solve_bregman_multistart
+from normix._bregman import BregmanResult, BregmanStatus, bregman_objective, solve_bregman, solve_bregman_multistart
 
-__all__ = ["BregmanResult", "bregman_objective", "solve_bregman", "solve_bregman_multistart"]
+__all__ = ["BregmanResult", "BregmanStatus", "bregman_objective", "solve_bregman", "solve_bregman_multistart"]
