@@ -32,6 +32,7 @@ _PUBLIC = {
     "JointGeneralizedHyperbolic": "normix.distributions.generalized_hyperbolic",
     "GeneralizedHyperbolic": "normix.distributions.generalized_hyperbolic",
     "EMResult": "normix.fitting.em",
+    "EMStatus": "normix.fitting.em",
     "BatchEMFitter": "normix.fitting.em",
     "OnlineEMFitter": "normix.fitting.em",
     "MiniBatchEMFitter": "normix.fitting.em",
