@@ -1,0 +1,386 @@
+"""Distribution function and quantiles of the univariate law of a mixture, numba twin (twin: ``univariate_cdf_jax.py``).
+
+The law is R = m + g Y + s sqrt(Y) Z with Z ~ N(0, 1), s > 0 and Y ~ GIG(p, a, b)
+(b = 0: Gamma, a = 0: InverseGamma), the d = 1 case of the mixture, and of every
+linear combination wᵀX of one (DESIGN.md, section 8).  With x' = (x - m)/s, g' = g/s,
+conditioning on Y gives
+
+    F(x) = E_Y[Φ(z(Y))],   1 - F(x) = E_Y[Φ(-z(Y))],   z(y) = x' y^(-1/2) - g' y^(1/2).
+
+With y = e^t and the GIG log-normaliser ψ(p, a, b) = log ∫ y^(p-1) exp(-(a y + b/y)/2) dy,
+
+    log P = log ∫ exp(ℓ(t)) dt - ψ,   ℓ(t) = p t - (a e^t + b e^(-t))/2 + log Φ(σ z(e^t)),
+
+σ = 1 for F and -1 for the survival function.  ℓ is smooth and, but for small bumps
+where σz > 0, concave; its peak moves far out in t in the tails (where log Φ ≈ -z²/2 it
+is the log-mode of the posterior GIG(p, a + g'², b + x'²)).  The integral is taken by
+the trapezoid rule in t, which converges geometrically for integrands analytic in a
+strip (here |Im t| < π/2) and decaying at both ends (Trefethen & Weideman 2014):
+
+1. the peak t* of ℓ by safeguarded Newton on ℓ' (bracket kept from the signs of ℓ',
+   steps at most ``UNIVARIATE_CDF_MAX_MOVE``), started from the better of the log-modes
+   of the prior GIG(p, a, b) and of that posterior;
+2. each end of the window where ℓ has dropped ``UNIVARIATE_CDF_WINDOW_DROP`` below ℓ(t*),
+   by Newton on ℓ(t) = ℓ(t*) - drop: from inside, one step of a concave ℓ lands outside,
+   and from outside the iterates come down on the root monotonically, each a safe end;
+3. the step h from the curvature κ = -ℓ''(t*), 1/h² = 1/h_flat² + κ/h_peak², where κ is
+   raised to x'g' when the window holds the root t₀ = log(x'/g') of z: there Φ(σz) is a
+   step of width 1/sqrt(x'g') in t (z = -2 sqrt(x'g') sinh((t - t₀)/2)), and
+   ceil(window/h) + 1 nodes (at most ``UNIVARIATE_CDF_MAX_NODES``), summed as
+   exp(ℓ_j - ℓ(t*)) so nothing overflows however small P is.
+
+Φ inside the loop is erfc (DLMF 7.2.2) down to u = ``UNIVARIATE_CDF_NDTR_ASYMPTOTIC`` and the
+asymptotic series of DLMF 7.12.1 below, combined with e^(-u²/2) in one exponent.
+
+Only the smaller side is integrated: with the centre x_c = m + g y_c (y_c the log-mode of
+Y), F is integrated for x <= x_c and 1 - F for x > x_c, and the other side is
+log(1 - P) of it (``log1mexp``; Mächler 2012).  F(x_c) lies between ~0.05 and ~0.95 for
+every law, so both outputs keep their relative accuracy in both tails; this also avoids
+the single-exponential tails in t that the side near 1 would have (Φ → 1 as y → 0).
+Single-exponential tails remain where Φ → 1/2 (x near m with b = 0, g = 0 with a = 0):
+their windows are 40/|p| long and need more nodes, up to the cap.
+
+Quantiles solve log F(x) = log q (q < 1/2) or log(1 - F(x)) = log(1 - q) (q >= 1/2) by
+Newton with the density as derivative, kept inside the bracket its residuals build
+(bisection otherwise), in x, or in log|x - x_c| for the power-law tails of a = 0.  The
+density is the d = 1 case of the mixture density (McNeil, Frey & Embrechts 2005):
+
+    log f(x) = -½ log 2π - log s - ψ(p, a, b) + ψ(p - ½, a + g'², b + x'²) + x' g'.
+
+Edge values: x = -inf gives log F = -inf and log sf = 0, x = +inf the reverse; ppf(0) =
+-inf, ppf(1) = +inf; NaN in x or q, q outside [0, 1], or parameters outside the domain
+(s > 0, m, g finite; a, b > 0, or b = 0 < a with p > 0, or a = 0 < b with p < 0) give NaN.
+
+Limits.  The node cap binds where the step at t₀ is sharp and the window long: sqrt(x'g')
+above ~30 with the bulk of Y on the far side of t₀ (|g| >~ 1e3 s in the bulk of the
+law), and the power-law tail of a = 0 on the side of g beyond probabilities ~1e-12.
+There the rule under-resolves the step and the error grows (to ~1e-2 at g = 1e3 s);
+the windows of single-exponential tails longer than the cap (|p| < ~0.3 with a = 0 or
+b = 0) stretch the step likewise.  A map of t that clusters nodes at t₀ would lift both.
+
+References: L. N. Trefethen, J. A. C. Weideman (2014), The exponentially convergent
+trapezoidal rule, SIAM Review 56(3), 385-458; M. Mächler (2012), Accurately computing
+log(1 - exp(-|a|)), Rmpfr vignette; A. J. McNeil, R. Frey, P. Embrechts (2005),
+Quantitative Risk Management, Sect. 3.2.
+"""
+import math
+
+import numpy as np
+
+from normix._kernels._constants import (
+    HALF_LOG_2PI,
+    LOG_2,
+    UNIVARIATE_CDF_END_SLACK,
+    UNIVARIATE_CDF_END_STEPS,
+    UNIVARIATE_CDF_MAX_LOG_Y,
+    UNIVARIATE_CDF_MAX_MOVE,
+    UNIVARIATE_CDF_MAX_NODES,
+    UNIVARIATE_CDF_NDTR_ASYMPTOTIC,
+    UNIVARIATE_CDF_NDTR_TERMS,
+    UNIVARIATE_CDF_PARTS,
+    UNIVARIATE_CDF_PEAK_STEPS,
+    UNIVARIATE_CDF_PEAK_TOL,
+    UNIVARIATE_CDF_SERIAL_MAX_SIZE,
+    UNIVARIATE_CDF_STEP_FLAT,
+    UNIVARIATE_CDF_STEP_PEAK,
+    UNIVARIATE_CDF_WINDOW_DROP,
+    UNIVARIATE_PPF_MAX_STEPS,
+    UNIVARIATE_PPF_RTOL,
+)
+from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels.gig_core_cpu import first_order_scalar
+
+__all__ = ["univariate_logcdf", "univariate_logsf", "univariate_ppf", "univariate_isf"]
+
+_SQRT_HALF = math.sqrt(0.5)
+# Where ℓ'' >= 0 the window's first guess reaches this far from the peak.
+_REACH_MAX = 4.0 * UNIVARIATE_CDF_MAX_MOVE
+
+
+# ------------------------------------------------------------------ normal cdf
+@scalar_core
+def _ndtr_series(u):
+    """(S, T) with S = Σ_k (-1)^k (2k-1)!! u^(-2k) = 1 - T/u², k < UNIVARIATE_CDF_NDTR_TERMS: Φ(u) = φ(u) S/(-u), u << 0."""
+    r = 1.0 / (u * u)
+    inner = 1.0
+    for k in range(UNIVARIATE_CDF_NDTR_TERMS - 1, 1, -1):
+        inner = 1.0 - (2.0 * k - 1.0) * r * inner
+    return 1.0 - r * inner, inner
+
+
+@scalar_core
+def _log_ndtr(u):
+    """(log Φ(u), M, u + M) with M = φ(u)/Φ(u); u + M = T/(-u S) from the series where u << 0 (no cancellation)."""
+    if u < UNIVARIATE_CDF_NDTR_ASYMPTOTIC:
+        series, inner = _ndtr_series(u)
+        return -0.5 * u * u - math.log(-u) - HALF_LOG_2PI + math.log(series), -u / series, -inner / (u * series)
+    if u > 0.0:
+        log_phi = math.log1p(-0.5 * math.erfc(u * _SQRT_HALF))
+    else:
+        log_phi = math.log(0.5 * math.erfc(-u * _SQRT_HALF))
+    mills = math.exp(-0.5 * u * u - HALF_LOG_2PI - log_phi)
+    return log_phi, mills, u + mills
+
+
+@scalar_core
+def _log1mexp(v):
+    """log(1 - e^v) for v <= 0 (Mächler 2012)."""
+    if v > -LOG_2:
+        return math.log(-math.expm1(v))
+    return math.log1p(-math.exp(v))
+
+
+# ------------------------------------------------------------- the integrand
+@scalar_core
+def _log_mode(p, a, b):
+    """log of the mode of e^(pt - (a e^t + b e^-t)/2) in y = e^t, the root of a y² - 2p y - b = 0."""
+    root = math.sqrt(p * p + a * b)
+    y = (p + root) / a if p > 0.0 else b / (root - p)
+    return min(max(math.log(y), -UNIVARIATE_CDF_MAX_LOG_Y), UNIVARIATE_CDF_MAX_LOG_Y)
+
+
+@scalar_core
+def _ell(t, xs, gs, p, a, b, sigma):
+    """(ℓ(t), ℓ'(t), ℓ''(t)) of the log-integrand (module docstring; ψ left out)."""
+    r = math.exp(0.5 * t)
+    ri = 1.0 / r
+    u = sigma * (xs * ri - gs * r)
+    du = -0.5 * sigma * (xs * ri + gs * r)
+    ay = 0.5 * a * r * r
+    by = 0.5 * b * ri * ri
+    log_phi, mills, u_plus_mills = _log_ndtr(u)
+    value = p * t - ay - by + log_phi
+    slope = p - ay + by + mills * du
+    curvature = -ay - by - mills * u_plus_mills * du * du + 0.25 * mills * u
+    return value, slope, curvature
+
+
+@scalar_core
+def _peak(xs, gs, p, a, b, sigma):
+    """(t*, ℓ(t*), ℓ''(t*)): safeguarded Newton on ℓ' from the better of the prior and posterior log-modes."""
+    t = _log_mode(p, a, b)
+    t_post = _log_mode(p, a + gs * gs, b + xs * xs)
+    if _ell(t_post, xs, gs, p, a, b, sigma)[0] > _ell(t, xs, gs, p, a, b, sigma)[0]:
+        t = t_post
+    lo = -UNIVARIATE_CDF_MAX_LOG_Y
+    hi = UNIVARIATE_CDF_MAX_LOG_Y
+    value, slope, curvature = _ell(t, xs, gs, p, a, b, sigma)
+    for _ in range(UNIVARIATE_CDF_PEAK_STEPS):
+        if slope > 0.0:
+            lo = t
+        else:
+            hi = t
+        step = -slope / curvature if curvature < 0.0 else math.copysign(UNIVARIATE_CDF_MAX_MOVE, slope)
+        step = min(max(step, -UNIVARIATE_CDF_MAX_MOVE), UNIVARIATE_CDF_MAX_MOVE)
+        if abs(step) < UNIVARIATE_CDF_PEAK_TOL:
+            break
+        t = t + step if lo < t + step < hi else 0.5 * (lo + hi)
+        value, slope, curvature = _ell(t, xs, gs, p, a, b, sigma)
+    return t, value, curvature
+
+
+@scalar_core
+def _end(t_peak, level, reach, direction, xs, gs, p, a, b, sigma):
+    """An end of the window on the side ``direction`` (±1) of the peak where ℓ <= level (module docstring)."""
+    limit = direction * UNIVARIATE_CDF_MAX_LOG_Y
+    safe = limit
+    t = t_peak + direction * reach
+    for _ in range(UNIVARIATE_CDF_END_STEPS):
+        if direction * (t - limit) >= 0.0:
+            break
+        value, slope, _ = _ell(t, xs, gs, p, a, b, sigma)
+        gap = value - level
+        if gap <= 0.0:
+            if direction * (t - safe) < 0.0:
+                safe = t
+            if gap > -UNIVARIATE_CDF_END_SLACK:
+                break
+        new = t - gap / slope if direction * slope < 0.0 else t + direction * reach
+        if direction * (new - t_peak) <= 0.0:
+            new = 0.5 * (t + t_peak)
+        t = new
+    return safe
+
+
+@scalar_core
+def _log_integral(xs, gs, p, a, b, sigma):
+    """log ∫ exp(ℓ(t)) dt by the trapezoid rule on the window of the peak (module docstring)."""
+    t_peak, top, curvature = _peak(xs, gs, p, a, b, sigma)
+    kappa = max(-curvature, 0.0)
+    reach = _REACH_MAX
+    if kappa * _REACH_MAX * _REACH_MAX > 2.0 * UNIVARIATE_CDF_WINDOW_DROP:
+        reach = math.sqrt(2.0 * UNIVARIATE_CDF_WINDOW_DROP / kappa)
+    level = top - UNIVARIATE_CDF_WINDOW_DROP
+    t_lo = _end(t_peak, level, reach, -1.0, xs, gs, p, a, b, sigma)
+    t_hi = _end(t_peak, level, reach, 1.0, xs, gs, p, a, b, sigma)
+    if xs * gs > 0.0 and t_lo < math.log(xs / gs) < t_hi:
+        kappa = max(kappa, xs * gs)
+    h = 1.0 / math.sqrt(1.0 / UNIVARIATE_CDF_STEP_FLAT**2 + kappa / UNIVARIATE_CDF_STEP_PEAK**2)
+    n = min(int(math.ceil((t_hi - t_lo) / h)) + 1, UNIVARIATE_CDF_MAX_NODES)
+    h = (t_hi - t_lo) / (n - 1)
+    total = 0.0
+    for k in range(n):
+        t = t_lo + k * h
+        r = math.exp(0.5 * t)
+        ri = 1.0 / r
+        u = sigma * (xs * ri - gs * r)
+        e = p * t - 0.5 * (a * r * r + b * ri * ri) - top
+        if u >= UNIVARIATE_CDF_NDTR_ASYMPTOTIC:
+            total += math.exp(e) * 0.5 * math.erfc(-u * _SQRT_HALF)
+        else:
+            total += math.exp(e - 0.5 * u * u - HALF_LOG_2PI) * _ndtr_series(u)[0] / -u
+    return top + math.log(h * total)
+
+
+# ------------------------------------------------------------------ the law
+@scalar_core
+def _valid(m, g, s, p, a, b):
+    """Whether (m, g, s, p, a, b) is a law: GIG (a, b > 0), Gamma (b = 0 < a, p > 0) or InverseGamma (a = 0 < b, p < 0)."""
+    if not (math.isfinite(m) and math.isfinite(g) and math.isfinite(p) and 0.0 < s < math.inf):
+        return False
+    if not (0.0 <= a < math.inf and 0.0 <= b < math.inf):
+        return False
+    return (a > 0.0 and b > 0.0) or (b == 0.0 and a > 0.0 and p > 0.0) or (a == 0.0 and b > 0.0 and p < 0.0)
+
+
+@scalar_core
+def _log_side(x, m, g, s, p, a, b, psi, upper):
+    """log P(R <= x) (``upper`` False) or log P(R > x), integrated directly; x finite, parameters valid."""
+    return _log_integral((x - m) / s, g / s, p, a, b, -1.0 if upper else 1.0) - psi
+
+
+@scalar_core
+def _centre(m, g, p, a, b):
+    """(x_c, y_c): the centre m + g y_c that picks the side to integrate, y_c the log-mode of Y."""
+    y_c = math.exp(_log_mode(p, a, b))
+    return m + g * y_c, y_c
+
+
+@scalar_core
+def log_tail_scalar(x, m, g, s, p, a, b, psi, upper):
+    """log P(R <= x) (``upper`` False) or log P(R > x) (``upper`` True); psi = ψ(p, a, b)."""
+    if math.isnan(x) or not _valid(m, g, s, p, a, b):
+        return math.nan
+    if math.isinf(x):
+        return (-math.inf if upper else 0.0) if x > 0.0 else (0.0 if upper else -math.inf)
+    direct_upper = x > _centre(m, g, p, a, b)[0]
+    value = _log_side(x, m, g, s, p, a, b, psi, direct_upper)
+    if direct_upper == upper:
+        return value
+    return _log1mexp(min(value, 0.0))
+
+
+@scalar_core
+def log_density_scalar(x, m, g, s, p, a, b, psi):
+    """log f(x) of R, the d = 1 mixture density (module docstring); +inf at x = m for b = 0 with p <= 1/2."""
+    xs = (x - m) / s
+    gs = g / s
+    beta = b + xs * xs
+    if beta == 0.0 and p <= 0.5:
+        return math.inf
+    return -HALF_LOG_2PI - math.log(s) - psi + first_order_scalar(p - 0.5, a + gs * gs, beta)[0] + xs * gs
+
+
+@scalar_core
+def quantile_scalar(log_q, upper, m, g, s, p, a, b, psi):
+    """x with log P(R <= x) = log_q (``upper`` False) or log P(R > x) = log_q; log_q < 0 finite, parameters valid."""
+    x_c, y_c = _centre(m, g, p, a, b)
+    scale = s * math.sqrt(y_c) + abs(g) * y_c
+    toward = 1.0 if upper else -1.0
+    x = x_c + toward * scale * math.sqrt(-2.0 * log_q)
+    lo = -math.inf
+    hi = math.inf
+    for _ in range(UNIVARIATE_PPF_MAX_STEPS):
+        value = _log_side(x, m, g, s, p, a, b, psi, upper)
+        residual = value - log_q
+        if residual == 0.0:
+            return x
+        if (residual < 0.0) != upper:
+            lo = x
+        else:
+            hi = x
+        slope = -toward * math.exp(log_density_scalar(x, m, g, s, p, a, b, psi) - value)
+        step = -residual / slope
+        gap = x - x_c
+        if a == 0.0 and gap * toward > 0.0:
+            new = x_c + gap * math.exp(step / gap)
+        else:
+            new = x + step
+        if not lo < new < hi:
+            if math.isfinite(lo) and math.isfinite(hi):
+                new = 0.5 * (lo + hi)
+            elif math.isfinite(hi):
+                new = hi - max(scale, 2.0 * abs(hi - x_c))
+            else:
+                new = lo + max(scale, 2.0 * abs(lo - x_c))
+        if abs(new - x) <= UNIVARIATE_PPF_RTOL * abs(new):
+            return new
+        x = new
+    return x
+
+
+@scalar_core
+def _quantile_of(q, m, g, s, p, a, b, psi, survival):
+    """ppf(q) (``survival`` False) or isf(q): the tail of the smaller probability, q < 1/2 or 1 - q < 1/2."""
+    if math.isnan(q) or q < 0.0 or q > 1.0 or not _valid(m, g, s, p, a, b):
+        return math.nan
+    if q == 0.0 or q == 1.0:
+        return math.inf if (q == 1.0) != survival else -math.inf
+    if q < 0.5:
+        return quantile_scalar(math.log(q), survival, m, g, s, p, a, b, psi)
+    return quantile_scalar(math.log1p(-q), not survival, m, g, s, p, a, b, psi)
+
+
+# ------------------------------------------------------------- array kernels
+@array_kernel(UNIVARIATE_CDF_SERIAL_MAX_SIZE)
+def _kernel(what, v, m, g, s, p, a, b, out):
+    """out[i] for what 0: log F, 1: log sf, 2: ppf, 3: isf; ψ reused while (p, a, b) repeats within a part."""
+    n = v.size
+    parts = min(n, UNIVARIATE_CDF_PARTS)
+    for k in prange(parts):
+        last_p = math.nan
+        last_a = math.nan
+        last_b = math.nan
+        psi = math.nan
+        for i in range(k * n // parts, (k + 1) * n // parts):
+            if p[i] != last_p or a[i] != last_a or b[i] != last_b:
+                last_p, last_a, last_b = p[i], a[i], b[i]
+                psi = first_order_scalar(last_p, last_a, last_b)[0]
+            if what < 2:
+                out[i] = log_tail_scalar(v[i], m[i], g[i], s[i], p[i], a[i], b[i], psi, what == 1)
+            else:
+                out[i] = _quantile_of(v[i], m[i], g[i], s[i], p[i], a[i], b[i], psi, what == 3)
+
+
+def _apply(what, v, m, g, s, p, a, b):
+    arrays = np.broadcast_arrays(*(np.asarray(z, dtype=np.float64) for z in (v, m, g, s, p, a, b)))
+    shape = arrays[0].shape
+    flat = [np.ascontiguousarray(z).ravel() for z in arrays]
+    out = np.empty(flat[0].size)
+    _kernel.run(out.size, what, *flat, out)
+    return out.reshape(shape)
+
+
+def univariate_logcdf(x, m, g, s, p, a, b):
+    """log P(R <= x) for R = m + g Y + s sqrt(Y) Z, Y ~ GIG(p, a, b), elementwise over the broadcast (float64).
+
+    Relative accuracy ~1e-13 in both tails and at every size of the result (module
+    docstring); a = 0 or b = 0 are the InverseGamma and Gamma limits.  Twin of
+    :func:`normix._kernels.univariate_cdf_jax.univariate_logcdf`.
+    """
+    return _apply(0, x, m, g, s, p, a, b)
+
+
+def univariate_logsf(x, m, g, s, p, a, b):
+    """log P(R > x), integrated directly where it is the smaller side (not log(1 - F)); as :func:`univariate_logcdf`."""
+    return _apply(1, x, m, g, s, p, a, b)
+
+
+def univariate_ppf(q, m, g, s, p, a, b):
+    """The quantile x with P(R <= x) = q; q < 1/2 solves log F = log q, q >= 1/2 log sf = log(1 - q)."""
+    return _apply(2, q, m, g, s, p, a, b)
+
+
+def univariate_isf(q, m, g, s, p, a, b):
+    """The x with P(R > x) = q; q < 1/2 solves log sf = log q, q >= 1/2 log F = log(1 - q)."""
+    return _apply(3, q, m, g, s, p, a, b)

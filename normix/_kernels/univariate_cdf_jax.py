@@ -1,0 +1,305 @@
+"""Distribution function and quantiles of the univariate law of a mixture, pure JAX (twin: ``univariate_cdf_cpu.py``).
+
+The same integral, peak search, window and trapezoid rule as the numba twin, whose
+module docstring states the method, its accuracy and its edge values.  Branch-free:
+every loop has a fixed trip count (``lax.fori_loop``), the quadrature always sums
+``UNIVARIATE_CDF_MAX_NODES`` nodes spread over the window (in blocks of
+``UNIVARIATE_CDF_JAX_BLOCK``), and every element runs on safe stand-in inputs where its
+answer is an edge value (the "double where"), so no NaN reaches values or gradients.
+
+Derivatives: the nodes are placed under ``stop_gradient`` (the trapezoid sum of the
+differentiated integrand on fixed nodes is the derivative of the integral to the same
+accuracy), so log F and log sf are differentiable in x and in every parameter.  The
+quantiles run Newton in a ``lax.while_loop`` and are differentiated by the implicit
+function theorem (``jax.custom_jvp``): with L the log-probability solved for,
+dx = (d log q - ∂_θ L · dθ) / ∂_x L, ∂_x L = ±f(x)/P.
+"""
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import log_ndtr
+
+from normix._kernels._constants import (
+    HALF_LOG_2PI,
+    LOG_2,
+    UNIVARIATE_CDF_END_SLACK,
+    UNIVARIATE_CDF_END_STEPS,
+    UNIVARIATE_CDF_JAX_BLOCK,
+    UNIVARIATE_CDF_MAX_LOG_Y,
+    UNIVARIATE_CDF_MAX_MOVE,
+    UNIVARIATE_CDF_MAX_NODES,
+    UNIVARIATE_CDF_NDTR_ASYMPTOTIC,
+    UNIVARIATE_CDF_NDTR_TERMS,
+    UNIVARIATE_CDF_PEAK_STEPS,
+    UNIVARIATE_CDF_PEAK_TOL,
+    UNIVARIATE_CDF_STEP_FLAT,
+    UNIVARIATE_CDF_STEP_PEAK,
+    UNIVARIATE_CDF_WINDOW_DROP,
+    UNIVARIATE_PPF_MAX_STEPS,
+    UNIVARIATE_PPF_RTOL,
+)
+from normix._kernels.gig_core_jax import first_order
+
+__all__ = ["univariate_logcdf", "univariate_logsf", "univariate_ppf", "univariate_isf"]
+
+_REACH_MAX = 4.0 * UNIVARIATE_CDF_MAX_MOVE
+_BLOCKS = UNIVARIATE_CDF_MAX_NODES // UNIVARIATE_CDF_JAX_BLOCK
+
+
+def _log1mexp(v):
+    """log(1 - e^v) for v <= 0 (Mächler 2012), safe at v = 0 (-inf) for values and gradients."""
+    near = v > -LOG_2
+    v_near = jnp.where(near, v, -1.0)
+    v_far = jnp.where(near, -1.0, v)
+    return jnp.where(near, jnp.log(-jnp.expm1(v_near)), jnp.log1p(-jnp.exp(v_far)))
+
+
+def _log_mode(p, a, b):
+    """log of the mode of e^(pt - (a e^t + b e^-t)/2) in y = e^t."""
+    root = jnp.sqrt(p * p + a * b)
+    pos = p > 0.0
+    y = jnp.where(pos, (p + root) / jnp.where(pos, a, 1.0), b / jnp.where(pos, 1.0, root - p))
+    return jnp.clip(jnp.log(y), -UNIVARIATE_CDF_MAX_LOG_Y, UNIVARIATE_CDF_MAX_LOG_Y)
+
+
+def _ndtr_series(u):
+    """(S, T), S = 1 - T/u² the asymptotic series of Φ(u) (-u)/φ(u) for u << 0 (as the numba twin)."""
+    r = 1.0 / (u * u)
+    inner = jnp.ones_like(u)
+    for k in range(UNIVARIATE_CDF_NDTR_TERMS - 1, 1, -1):
+        inner = 1.0 - (2.0 * k - 1.0) * r * inner
+    return 1.0 - r * inner, inner
+
+
+def _log_ndtr(u):
+    """(log Φ(u), u_far, S, T): the numba twin's series below UNIVARIATE_CDF_NDTR_ASYMPTOTIC (jax's own keeps 3 terms)."""
+    far = u < UNIVARIATE_CDF_NDTR_ASYMPTOTIC
+    u_far = jnp.where(far, u, UNIVARIATE_CDF_NDTR_ASYMPTOTIC)
+    series, inner = _ndtr_series(u_far)
+    tail = -0.5 * u_far * u_far - jnp.log(-u_far) - HALF_LOG_2PI + jnp.log(series)
+    return jnp.where(far, tail, log_ndtr(jnp.where(far, 0.0, u))), far, u_far, series, inner
+
+
+def _ell(t, xs, gs, p, a, b, sigma):
+    """(ℓ(t), ℓ'(t), ℓ''(t)) of the log-integrand (ψ left out)."""
+    r = jnp.exp(0.5 * t)
+    ri = 1.0 / r
+    u = sigma * (xs * ri - gs * r)
+    du = -0.5 * sigma * (xs * ri + gs * r)
+    ay = 0.5 * a * r * r
+    by = 0.5 * b * ri * ri
+    log_phi, far, u_far, series, inner = _log_ndtr(u)
+    mills = jnp.where(far, -u_far / series, jnp.exp(-0.5 * u * u - HALF_LOG_2PI - jnp.where(far, 0.0, log_phi)))
+    u_plus_mills = jnp.where(far, -inner / (u_far * series), u + mills)
+    value = p * t - ay - by + log_phi
+    slope = p - ay + by + mills * du
+    curvature = -ay - by - mills * u_plus_mills * du * du + 0.25 * mills * u
+    return value, slope, curvature
+
+
+def _peak(xs, gs, p, a, b, sigma):
+    t_prior = _log_mode(p, a, b)
+    t_post = _log_mode(p, a + gs * gs, b + xs * xs)
+    better = _ell(t_post, xs, gs, p, a, b, sigma)[0] > _ell(t_prior, xs, gs, p, a, b, sigma)[0]
+    t = jnp.where(better, t_post, t_prior)
+
+    def newton(_, state):
+        t, lo, hi, done = state
+        _, slope, curvature = _ell(t, xs, gs, p, a, b, sigma)
+        lo = jnp.where(slope > 0.0, t, lo)
+        hi = jnp.where(slope > 0.0, hi, t)
+        concave = curvature < 0.0
+        step = jnp.where(concave, -slope / jnp.where(concave, curvature, -1.0),
+                         jnp.copysign(UNIVARIATE_CDF_MAX_MOVE, slope))
+        step = jnp.clip(step, -UNIVARIATE_CDF_MAX_MOVE, UNIVARIATE_CDF_MAX_MOVE)
+        done = done | (jnp.abs(step) < UNIVARIATE_CDF_PEAK_TOL)
+        new = jnp.where((lo < t + step) & (t + step < hi), t + step, 0.5 * (lo + hi))
+        return jnp.where(done, t, new), lo, hi, done
+
+    limit = jnp.full_like(t, UNIVARIATE_CDF_MAX_LOG_Y)
+    start = (t, -limit, limit, jnp.zeros(t.shape, bool))
+    t = jax.lax.fori_loop(0, UNIVARIATE_CDF_PEAK_STEPS, newton, start)[0]
+    value, _, curvature = _ell(t, xs, gs, p, a, b, sigma)
+    return t, value, curvature
+
+
+def _end(t_peak, level, reach, direction, xs, gs, p, a, b, sigma):
+    limit = direction * UNIVARIATE_CDF_MAX_LOG_Y
+
+    def newton(_, state):
+        t, safe, done = state
+        inside = direction * (t - limit) < 0.0
+        value, slope, _ = _ell(jnp.where(inside, t, t_peak), xs, gs, p, a, b, sigma)
+        gap = value - level
+        below = inside & (gap <= 0.0) & ~done
+        safe = jnp.where(below & (direction * (t - safe) < 0.0), t, safe)
+        done = done | ~inside | (below & (gap > -UNIVARIATE_CDF_END_SLACK))
+        descending = direction * slope < 0.0
+        new = jnp.where(descending, t - gap / jnp.where(descending, slope, 1.0), t + direction * reach)
+        new = jnp.where(direction * (new - t_peak) <= 0.0, 0.5 * (t + t_peak), new)
+        return jnp.where(done, t, new), safe, done
+
+    start = (t_peak + direction * reach, jnp.full_like(t_peak, limit), jnp.zeros(t_peak.shape, bool))
+    return jax.lax.fori_loop(0, UNIVARIATE_CDF_END_STEPS, newton, start)[1]
+
+
+def _log_integral(xs, gs, p, a, b, sigma):
+    """log ∫ exp(ℓ(t)) dt: nodes placed on stopped gradients, the integrand differentiated on them."""
+    fixed = [jax.lax.stop_gradient(v) for v in (xs, gs, p, a, b)]
+    t_peak, top, curvature = _peak(*fixed, sigma)
+    kappa = jnp.maximum(-curvature, 0.0)
+    sharp = kappa * _REACH_MAX * _REACH_MAX > 2.0 * UNIVARIATE_CDF_WINDOW_DROP
+    reach = jnp.where(sharp, jnp.sqrt(2.0 * UNIVARIATE_CDF_WINDOW_DROP / jnp.where(sharp, kappa, 1.0)), _REACH_MAX)
+    level = top - UNIVARIATE_CDF_WINDOW_DROP
+    t_lo = _end(t_peak, level, reach, -1.0, *fixed, sigma)
+    t_hi = _end(t_peak, level, reach, 1.0, *fixed, sigma)
+    h = (t_hi - t_lo) / (UNIVARIATE_CDF_MAX_NODES - 1)
+    offsets = jnp.arange(UNIVARIATE_CDF_JAX_BLOCK, dtype=jnp.float64)
+
+    def block(j, total):
+        t = t_lo[..., None] + (j * UNIVARIATE_CDF_JAX_BLOCK + offsets) * h[..., None]
+        r = jnp.exp(0.5 * t)
+        ri = 1.0 / r
+        u = sigma[..., None] * (xs[..., None] * ri - gs[..., None] * r)
+        log_y = p[..., None] * t - 0.5 * (a[..., None] * r * r + b[..., None] * ri * ri)
+        return total + jnp.sum(jnp.exp(log_y + _log_ndtr(u)[0] - top[..., None]), axis=-1)
+
+    total = jax.lax.fori_loop(0, _BLOCKS, block, jnp.zeros_like(top))
+    return top + jnp.log(h * total)
+
+
+def _valid(m, g, s, p, a, b):
+    finite = jnp.isfinite(m) & jnp.isfinite(g) & jnp.isfinite(p) & (s > 0.0) & (s < jnp.inf)
+    bounded = (a >= 0.0) & (a < jnp.inf) & (b >= 0.0) & (b < jnp.inf)
+    kinds = ((a > 0.0) & (b > 0.0)) | ((b == 0.0) & (a > 0.0) & (p > 0.0)) | ((a == 0.0) & (b > 0.0) & (p < 0.0))
+    return finite & bounded & kinds
+
+
+_SAFE = (0.0, 0.0, 1.0, 1.0, 1.0, 1.0)
+
+
+def _safe_law(valid, law):
+    return tuple(jnp.where(valid, v, safe) for v, safe in zip(law, _SAFE))
+
+
+def _log_side(x, sigma, m, g, s, p, a, b):
+    """log P(R <= x) (sigma = 1) or log P(R > x) (sigma = -1), integrated directly; x finite, law valid."""
+    return _log_integral((x - m) / s, g / s, p, a, b, sigma) - first_order(p, a, b)[0]
+
+
+def _centre(m, g, p, a, b):
+    y_c = jnp.exp(_log_mode(p, a, b))
+    return m + g * y_c, y_c
+
+
+def _log_tail(x, upper, m, g, s, p, a, b):
+    x, m, g, s, p, a, b = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.float64) for v in (x, m, g, s, p, a, b)))
+    valid = _valid(m, g, s, p, a, b)
+    regular = valid & jnp.isfinite(x)
+    law = _safe_law(regular, (m, g, s, p, a, b))
+    xr = jnp.where(regular, x, 0.0)
+    direct_upper = xr > _centre(law[0], law[1], law[3], law[4], law[5])[0]
+    value = _log_side(xr, jnp.where(direct_upper, -1.0, 1.0), *law)
+    value = jnp.where(direct_upper == upper, value, _log1mexp(jnp.minimum(value, 0.0)))
+    edge = jnp.where((x > 0.0) == upper, -jnp.inf, 0.0)
+    return jnp.where(regular, value, jnp.where(valid & ~jnp.isnan(x), edge, jnp.nan))
+
+
+@jax.jit
+def univariate_logcdf(x, m, g, s, p, a, b):
+    """log P(R <= x), elementwise over the broadcast; twin of :func:`normix._kernels.univariate_cdf_cpu.univariate_logcdf`."""
+    return _log_tail(x, False, m, g, s, p, a, b)
+
+
+@jax.jit
+def univariate_logsf(x, m, g, s, p, a, b):
+    """log P(R > x), integrated directly where it is the smaller side; twin of the numba ``univariate_logsf``."""
+    return _log_tail(x, True, m, g, s, p, a, b)
+
+
+def _log_density(x, m, g, s, p, a, b):
+    xs = (x - m) / s
+    gs = g / s
+    beta = b + xs * xs
+    improper = (beta == 0.0) & (p <= 0.5)
+    psi_post = first_order(p - 0.5, a + gs * gs, jnp.where(improper, 1.0, beta))[0]
+    value = -HALF_LOG_2PI - jnp.log(s) - first_order(p, a, b)[0] + psi_post + xs * gs
+    return jnp.where(improper, jnp.inf, value)
+
+
+@jax.custom_jvp
+def _quantile(log_q, sigma, m, g, s, p, a, b):
+    """x with log P_side(x) = log_q, side lower (sigma = 1) or upper (sigma = -1); Newton in a while loop."""
+    upper = sigma < 0.0
+    x_c, y_c = _centre(m, g, p, a, b)
+    scale = s * jnp.sqrt(y_c) + jnp.abs(g) * y_c
+    toward = -sigma
+    x0 = x_c + toward * scale * jnp.sqrt(-2.0 * log_q)
+    inf = jnp.full_like(x0, jnp.inf)
+
+    def step(state):
+        k, x, lo, hi, _ = state
+        value = _log_side(x, sigma, m, g, s, p, a, b)
+        residual = value - log_q
+        to_lo = (residual < 0.0) != upper
+        lo = jnp.where(to_lo, x, lo)
+        hi = jnp.where(to_lo, hi, x)
+        slope = -toward * jnp.exp(_log_density(x, m, g, s, p, a, b) - value)
+        move = -residual / slope
+        gap = x - x_c
+        logged = (a == 0.0) & (gap * toward > 0.0)
+        new = jnp.where(logged, x_c + gap * jnp.exp(move / jnp.where(logged, gap, 1.0)), x + move)
+        outside = ~((lo < new) & (new < hi))
+        fallback = jnp.where(jnp.isfinite(lo) & jnp.isfinite(hi), 0.5 * (lo + hi),
+                             jnp.where(jnp.isfinite(hi), hi - jnp.maximum(scale, 2.0 * jnp.abs(hi - x_c)),
+                                       lo + jnp.maximum(scale, 2.0 * jnp.abs(lo - x_c))))
+        exact = residual == 0.0
+        new = jnp.where(exact, x, jnp.where(outside, fallback, new))
+        done = (jnp.abs(new - x) <= UNIVARIATE_PPF_RTOL * jnp.abs(new)) | exact
+        return k + 1, new, lo, hi, done
+
+    def running(state):
+        return (state[0] < UNIVARIATE_PPF_MAX_STEPS) & ~jnp.all(state[4])
+
+    def masked_step(state):
+        new_state = step(state)
+        keep = state[4]
+        return (new_state[0],) + tuple(jnp.where(keep, old, new) for old, new in zip(state[1:4], new_state[1:4])) + (
+            keep | new_state[4],)
+
+    state = (0, x0, -inf, inf, jnp.zeros(x0.shape, bool))
+    return jax.lax.while_loop(running, masked_step, state)[1]
+
+
+@_quantile.defjvp
+def _quantile_jvp(primals, tangents):
+    log_q, sigma, m, g, s, p, a, b = primals
+    x = _quantile(*primals)
+    value, d_theta = jax.jvp(lambda *law: _log_side(x, sigma, *law), (m, g, s, p, a, b), tangents[2:])
+    slope = sigma * jnp.exp(_log_density(x, m, g, s, p, a, b) - value)
+    return x, (tangents[0] - d_theta) / slope
+
+
+def _quantile_of(q, survival, m, g, s, p, a, b):
+    q, m, g, s, p, a, b = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.float64) for v in (q, m, g, s, p, a, b)))
+    valid = _valid(m, g, s, p, a, b) & (q >= 0.0) & (q <= 1.0)
+    regular = valid & (q > 0.0) & (q < 1.0)
+    law = _safe_law(regular, (m, g, s, p, a, b))
+    qr = jnp.where(regular, q, 0.25)
+    small = qr < 0.5
+    log_q = jnp.where(small, jnp.log(jnp.where(small, qr, 0.25)), jnp.log1p(-jnp.where(small, 0.25, qr)))
+    upper = small == survival
+    x = _quantile(log_q, jnp.where(upper, -1.0, 1.0), *law)
+    edge = jnp.where((q == 1.0) != survival, jnp.inf, -jnp.inf)
+    return jnp.where(regular, x, jnp.where(valid, edge, jnp.nan))
+
+
+@jax.jit
+def univariate_ppf(q, m, g, s, p, a, b):
+    """The quantile x with P(R <= x) = q; twin of :func:`normix._kernels.univariate_cdf_cpu.univariate_ppf`."""
+    return _quantile_of(q, False, m, g, s, p, a, b)
+
+
+@jax.jit
+def univariate_isf(q, m, g, s, p, a, b):
+    """The x with P(R > x) = q; twin of :func:`normix._kernels.univariate_cdf_cpu.univariate_isf`."""
+    return _quantile_of(q, True, m, g, s, p, a, b)
