@@ -35,9 +35,10 @@ from normix._em.loop import M_STEP_METHODS
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
 from normix._validation import as_real_array, check_vector, is_traced
-from normix.distributions._base import AbstractMultivariateDistribution, check_rows
+from normix.distributions._base import check_rows
 from normix.mixtures._compiled import compiled, compiled_kernel
 from normix.mixtures.joint import JointNormalMixture
+from normix.mixtures.operations import AbstractMixtureOperations
 
 # Ridge added to a singular empirical covariance in ``default_init``, relative to the
 # mean variance of the columns: small enough not to change a well-conditioned start,
@@ -65,13 +66,15 @@ def _state_params(state):
     return (state.mu, state.gamma, state.L_Sigma, *state.subordinator)
 
 
-class NormalMixture(AbstractMultivariateDistribution):
+class NormalMixture(AbstractMixtureOperations):
     """Abstract marginal f(x) = ∫₀^∞ f(x, y) dy of a normal variance-mean mixture.
 
     Owns a :class:`~normix.mixtures.joint.JointNormalMixture` (``joint``).  Concrete
     families (final classes) set the class variable ``_joint_class`` and construct from
     classical parameters.  Every density method takes a single observation (batch with
-    :meth:`log_prob_rows` or ``jax.vmap``) and is jit-able and differentiable.
+    :meth:`log_prob_rows` or ``jax.vmap``) and is jit-able and differentiable.  Affine
+    images, margins and moments come from
+    :class:`~normix.mixtures.operations.AbstractMixtureOperations`.
 
     ``fit_defaults`` is the class's table of the defaults of :meth:`fit` that differ
     between families; a family sets the entries it changes, and its ``fit`` (the same
@@ -91,7 +94,8 @@ class NormalMixture(AbstractMultivariateDistribution):
 
     @property
     def d(self):
-        """Dimension of X."""
+        """Dimension of X (``ValueError`` on a batched model: see :mod:`normix.mixtures.operations`)."""
+        self._require_unbatched("d (and every method that reads it: log_prob, pdf, rvs, fit, ...)")
         return self.joint.d
 
     # -------------------------------------------------------------- densities
@@ -124,11 +128,13 @@ class NormalMixture(AbstractMultivariateDistribution):
 
     def mean(self):
         """E[X] = μ + γ E[Y] (inf where E[Y] does not exist and γ ≠ 0)."""
+        self._require_unbatched("mean")
         mean_y, _ = self._subordinator_moments()
         return self.joint.mu + self.joint.gamma * mean_y
 
     def cov(self):
         """Cov[X] = E[Y] Σ + Var[Y] γγᵀ (the second term is 0 when γ = 0, even if Var[Y] is infinite)."""
+        self._require_unbatched("cov")
         mean_y, var_y = self._subordinator_moments()
         outer = jnp.outer(self.joint.gamma, self.joint.gamma)
         return mean_y * self.joint.sigma() + jnp.where(outer == 0.0, 0.0, var_y * outer)
