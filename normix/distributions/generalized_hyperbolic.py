@@ -32,6 +32,7 @@ from normix._validation import check_scalar, require
 from normix.distributions.gamma import Gamma
 from normix.distributions.generalized_inverse_gaussian import GeneralizedInverseGaussian
 from normix.distributions.inverse_gamma import InverseGamma
+from normix.distributions.scipy_interop import frozen_arguments, gh_to_scipy, scipy_to_gh
 from normix.distributions._special_cases import best_special_case
 from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part
@@ -212,3 +213,40 @@ class GeneralizedHyperbolic(NormalMixture):
         moment_start = super().default_init(X)
         best = best_special_case(X)
         return moment_start if best is None else cls.from_mixture(best)
+
+    def to_scipy(self):
+        """The equal frozen ``scipy.stats.genhyperbolic`` of a univariate GH law (d = 1).
+
+        genhyperbolic(p, a_s, b_s, loc=μ, scale=δ) with a_s = √(b(a + γ²/σ²)), b_s = γ√b/σ,
+        δ = σ√b (derivation in :mod:`normix.distributions.scipy_interop`).
+
+        Raises
+        ------
+        ValueError
+            If d != 1, or a = 0 or b = 0 (the InverseGamma and Gamma limits have no scipy form).
+        """
+        if self.d != 1:
+            raise ValueError(f"to_scipy needs a univariate law (d = 1), got d = {self.d}; take model.margin(i) or "
+                             "model.project(w) first")
+        import scipy.stats
+
+        joint = self.joint
+        p, a_s, b_s, loc, scale = gh_to_scipy(joint.mu[0], joint.gamma[0], joint.L_Sigma[0, 0] ** 2, joint.p,
+                                              joint.a, joint.b)
+        return scipy.stats.genhyperbolic(p, a_s, b_s, loc=loc, scale=scale)
+
+    @classmethod
+    def from_scipy(cls, frozen):
+        """The univariate GH law equal to a frozen ``scipy.stats.genhyperbolic(p, a, b, loc, scale)``.
+
+        Of GH's equivalent scalings it returns the one with b = 1: σ = scale,
+        γ = b_scipy · scale, a = a_scipy² - b_scipy², the same p, μ = loc.
+
+        Raises
+        ------
+        ValueError
+            If ``frozen`` is not a frozen genhyperbolic, or its parameters are outside scipy's domain.
+        """
+        values = frozen_arguments(frozen, "genhyperbolic")
+        mu, gamma, sigma2, p, a, b = scipy_to_gh(values["p"], values["a"], values["b"], values["loc"], values["scale"])
+        return cls.from_classical(mu=[mu], gamma=[gamma], sigma=[[sigma2]], p=p, a=a, b=b)

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 from normix._kernels import dispatch
 from normix.distributions.generalized_inverse_gaussian import GeneralizedInverseGaussian
 from normix.distributions.inverse_gaussian import InverseGaussian
+from normix.distributions.scipy_interop import frozen_arguments, gh_to_scipy, scipy_to_gh
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
 from normix.mixtures.marginal import NormalMixture
 
@@ -105,3 +106,41 @@ class NormalInverseGaussian(NormalMixture):
         """From μ, γ, Σ and the InverseGaussian subordinator's mean μ_IG and shape λ."""
         return cls(JointNormalInverseGaussian.from_classical(mu=mu, gamma=gamma, sigma=sigma, mu_ig=mu_ig,
                                                              lam=lam))
+
+    def to_scipy(self):
+        """The equal frozen ``scipy.stats.norminvgauss`` of a univariate NIG law (d = 1).
+
+        norminvgauss(a_s, b_s, loc=μ, scale=δ) with, in GIG form (a, b) = (λ/μ_IG², λ),
+        a_s = √(b(a + γ²/σ²)), b_s = γ√b/σ, δ = σ√b (derivation in
+        :mod:`normix.distributions.scipy_interop`).
+
+        Raises
+        ------
+        ValueError
+            If d != 1.
+        """
+        if self.d != 1:
+            raise ValueError(f"to_scipy needs a univariate law (d = 1), got d = {self.d}; take model.margin(i) or "
+                             "model.project(w) first")
+        import scipy.stats
+
+        joint = self.joint
+        _, a_s, b_s, loc, scale = gh_to_scipy(joint.mu[0], joint.gamma[0], joint.L_Sigma[0, 0] ** 2,
+                                              *joint.gig_params())
+        return scipy.stats.norminvgauss(a_s, b_s, loc=loc, scale=scale)
+
+    @classmethod
+    def from_scipy(cls, frozen):
+        """The univariate NIG law equal to a frozen ``scipy.stats.norminvgauss(a, b, loc, scale)``.
+
+        Of the equivalent scalings it returns the one with λ = 1: σ = scale,
+        γ = b_scipy · scale, μ_IG = 1/√(a_scipy² - b_scipy²), μ = loc.
+
+        Raises
+        ------
+        ValueError
+            If ``frozen`` is not a frozen norminvgauss, or its parameters are outside scipy's domain.
+        """
+        values = frozen_arguments(frozen, "norminvgauss")
+        mu, gamma, sigma2, _, a, b = scipy_to_gh(-0.5, values["a"], values["b"], values["loc"], values["scale"])
+        return cls.from_classical(mu=[mu], gamma=[gamma], sigma=[[sigma2]], mu_ig=(b / a) ** 0.5, lam=b)
