@@ -31,7 +31,7 @@ from normix.distributions._base import AbstractMultivariateDistribution
 from normix.mixtures.affine import batched_models, check_columns, check_map, check_shift, check_weights, \
     image_normal_part, margin_normal_part, projection_normal_parts
 from normix.mixtures.joint import JointNormalMixture
-from normix.mixtures import moments
+from normix.mixtures import moments, univariate
 
 
 class AbstractMixtureOperations(AbstractMultivariateDistribution):
@@ -203,3 +203,31 @@ class AbstractMixtureOperations(AbstractMultivariateDistribution):
         _, g, s, p, a, b = self._univariate_parts("central_moment")
         return moments.central_moment(k, g, s, p, a, b)
 
+
+    def logcdf(self, x, backend="cpu"):
+        """log P(X <= x) of a univariate law (d = 1), exact in the far lower tail (:mod:`normix.mixtures.univariate`).
+
+        ``x`` broadcasts against ``batch_shape`` (the laws' axes last); ``backend='jax'``
+        is jit-able and differentiable in x and the parameters.
+        """
+        return univariate.logcdf(self, x, backend)
+
+    def logsf(self, x, backend="cpu"):
+        """log P(X > x) of a univariate law (d = 1), integrated directly (exact in the far upper tail)."""
+        return univariate.logsf(self, x, backend)
+
+    def cdf(self, x, backend="cpu"):
+        """P(X <= x) of a univariate law (d = 1); relative accuracy down to 1e-300."""
+        return univariate.cdf(self, x, backend)
+
+    def sf(self, x, backend="cpu"):
+        """P(X > x) of a univariate law (d = 1); relative accuracy down to 1e-300."""
+        return univariate.sf(self, x, backend)
+
+    def ppf(self, q, backend="cpu"):
+        """Quantile F⁻¹(q) of a univariate law (d = 1), q in [0, 1] (``ValueError`` outside)."""
+        return univariate.ppf(self, q, backend)
+
+    def isf(self, q, backend="cpu"):
+        """The x with P(X > x) = q of a univariate law (d = 1), exact for tiny upper-tail q."""
+        return univariate.isf(self, q, backend)
