@@ -4,7 +4,7 @@ Typical uses are multi-start (keep the best of several initial models), bootstra
 resamples and rolling windows.  A *problem* is a (starting model, data set) pair; each
 keeps its own iteration count, histories and convergence flag, exactly as if it had been
 fitted alone (the iterates are the same numbers, and a fit that ends degenerate, see
-``em_degeneracy``, is reported as in ``BatchEMFitter.fit``).
+``normix._em.loop.degeneracy``, is reported as in ``BatchEMFitter.fit``).
 
 * Both backends ``'jax'`` (and ``verbose <= 1``): the compiled batch-EM loop is
   ``jax.vmap``-ed over the problems, so all fits run as one program (on a GPU, side

@@ -70,7 +70,11 @@ class EMFamily:
     ``em_regularize(state, regularization, backend) -> MixtureState``
         ``'none'`` returns the state; ``'det_sigma_one'`` rescales to ``|Sigma| = 1``
         leaving the marginal law unchanged.
-    ``em_degeneracy(X, state) -> str or None``
-        Why the likelihood has no maximum at ``state`` (it diverges there), or
-        ``None``; a fit that ends in such a state never reports convergence.
-    """
+    ``em_unbounded_at_mu(state, d) -> str or None``
+        Why the density at x = mu is infinite for ``state`` (so that the likelihood has
+        no maximum if mu sits on a data row), or ``None``.
+    ``em_nearest_row(X, state) -> (index, Q)``
+        The row of ``X`` nearest to mu in Mahalanobis distance squared Q; the end-of-fit
+        check :func:`normix._em.loop.degeneracy` combines the two, and a fit that ends
+        degenerate never reports convergence.
+"""
