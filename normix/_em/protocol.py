@@ -77,4 +77,4 @@ class EMFamily:
         The row of ``X`` nearest to mu in Mahalanobis distance squared Q; the end-of-fit
         check :func:`normix._em.loop.degeneracy` combines the two, and a fit that ends
         degenerate never reports convergence.
-"""
+    """
