@@ -350,51 +350,6 @@ UNIVARIATE_CDF_END_STEPS = 8
 UNIVARIATE_CDF_END_SLACK = 2.0
 # log Φ(u) below UNIVARIATE_CDF_NDTR_ASYMPTOTIC comes from the asymptotic series
 # Φ(u) = φ(u)/(-u) Σ_k (-1)^k (2k-1)!! u^(-2k) (DLMF 7.12.1) with UNIVARIATE_CDF_NDTR_TERMS terms:
-# at u = -35 the first term left out is 17!!/35^18 < 1e-20.  Above it, erfc (Φ > 1e-268, so
-# exp(ℓ_Y - peak) * Φ cannot overflow inside the window).
-UNIVARIATE_CDF_NDTR_ASYMPTOTIC = -35.0
-UNIVARIATE_CDF_NDTR_TERMS = 9
-# Safeguarded Newton of the quantiles on log F (or log sf): stop at a relative step below
-# UNIVARIATE_PPF_RTOL (a few ulps), in any case after UNIVARIATE_PPF_MAX_STEPS steps.
-UNIVARIATE_PPF_RTOL = 1e-15
-UNIVARIATE_PPF_MAX_STEPS = 100
-# Elements of the univariate kernels: a quadrature of 20-100 nodes and ~15 evaluations of
-# ℓ and its derivatives each (several microseconds), so the parallel loop pays from a few hundred.
-UNIVARIATE_CDF_SERIAL_MAX_SIZE = 256
-
-# ------------------------------------------- univariate laws of a mixture (cdf, sf, quantiles)
-# log F(x) = log ∫ exp(ℓ(t)) dt with y = e^t (``univariate_cdf_cpu``): the trapezoid rule on the
-# window where ℓ stays within UNIVARIATE_CDF_WINDOW_DROP of its peak (the mass left out is
-# below e^-40 ~ 4e-18 of the integral, times the window's length in units of the step).
-UNIVARIATE_CDF_WINDOW_DROP = 40.0
-# Trapezoid step h with 1/h² = 1/UNIVARIATE_CDF_STEP_FLAT² + κ/UNIVARIATE_CDF_STEP_PEAK², κ = -ℓ''
-# at the peak.  The integrand is analytic in the strip |Im t| < π/2 (exp(-a e^t / 2) and
-# Φ(z(e^t)) grow beyond it), so the flat limit is the one of the Bessel quadrature
-# (LOG_KV_STEP_FLAT); a Gaussian peak of variance 1/κ has aliasing error 2 exp(-2π²/(κh²)),
-# below 1e-16 for h <= 0.70/sqrt(κ).  Both were checked against mpmath (50 digits) on the
-# laws of tests/kernels/test_univariate_cdf.py, where they leave < 1e-13 relative.
-UNIVARIATE_CDF_STEP_FLAT = 0.235
-UNIVARIATE_CDF_STEP_PEAK = 0.70
-# Most nodes of one quadrature (the numba twin uses ceil(window / h) + 1, the JAX twin always
-# this many).  Windows longer than UNIVARIATE_CDF_MAX_NODES * h occur only for single-exponential
-# tails of the integrand in t: Gamma (b = 0) with p below ~0.3 near x = m, InverseGamma (a = 0)
-# with |p| below ~0.3; there the step is stretched to fit and the accuracy degrades gracefully.
-UNIVARIATE_CDF_MAX_NODES = 512
-# The window never leaves |t| <= UNIVARIATE_CDF_MAX_LOG_Y (y = e^t stays far from overflow).
-UNIVARIATE_CDF_MAX_LOG_Y = 690.0
-# Safeguarded Newton for the peak of ℓ: at most UNIVARIATE_CDF_PEAK_STEPS steps, each at most
-# UNIVARIATE_CDF_MAX_MOVE long in t, stopped once a step is below UNIVARIATE_CDF_PEAK_TOL (the
-# peak only anchors the window; its value is taken where the iteration stops).
-UNIVARIATE_CDF_PEAK_STEPS = 40
-UNIVARIATE_CDF_MAX_MOVE = 4.0
-UNIVARIATE_CDF_PEAK_TOL = 1e-3
-# Newton steps for each end of the window: from inside, one step of a concave ℓ lands outside,
-# and from outside the iterates come down on the end monotonically, so each is a safe end.  An
-# end whose drop is within UNIVARIATE_CDF_END_SLACK of the target is taken at once.
-UNIVARIATE_CDF_END_STEPS = 8
-UNIVARIATE_CDF_END_SLACK = 2.0
-# log Φ(u) below UNIVARIATE_CDF_NDTR_ASYMPTOTIC comes from the asymptotic series
-# Φ(u) = φ(u)/(-u) Σ_k (-1)^k (2k-1)!! u^(-2k) (DLMF 7.12.1) with UNIVARIATE_CDF_NDTR_TERMS terms:
 # at u = -20 the first term left out is 17!!/20^18 ~ 1e-16.  Above it, erfc (Φ > 1e-89, so
 # exp(ℓ_Y - peak) * Φ cannot overflow inside the window).  -20 is also where
 # jax.scipy.special.log_ndtr switches to its own 3-term series (~1e-9 relative at u = -20),
@@ -415,3 +370,17 @@ UNIVARIATE_CDF_PARTS = 64
 # The JAX twin sums its UNIVARIATE_CDF_MAX_NODES nodes in blocks of UNIVARIATE_CDF_JAX_BLOCK
 # (a fori_loop over blocks): memory O(n * block) instead of O(n * nodes).
 UNIVARIATE_CDF_JAX_BLOCK = 32
+# Sharp steps (``univariate_cdf_cpu``, "Sharp steps"): where z(e^t) crosses 0 at t0 with
+# K = sqrt(x'g') >= UNIVARIATE_CDF_SPLIT_RATIO * (|ℓ_Y'(t0)| + 1) the integral is split into the
+# half-line ∫ exp(ℓ_Y) beyond t0 (Gauss-Legendre, UNIVARIATE_CDF_GL_FAR nodes, in t) and the step's
+# correction ∫_0^W Φ(-w) [g(-w) - g(w)] dw in w = |z| (UNIVARIATE_CDF_GL_NEAR nodes, W =
+# UNIVARIATE_CDF_SPLIT_W: Φ(-11) ~ 2e-28).  The ratio bounds g(-w)/g(0) by e^(W/4) (ℓ_Y concave),
+# so nothing of the dead side is left beyond W.  Node counts checked against mpmath (50 digits).
+UNIVARIATE_CDF_SPLIT_RATIO = 4.0
+UNIVARIATE_CDF_SPLIT_W = 11.0
+UNIVARIATE_CDF_GL_NEAR = 32
+UNIVARIATE_CDF_GL_FAR = 48
+# Where |ℓ| at the peak exceeds UNIVARIATE_CDF_LAPLACE_LEVEL the window cannot be resolved in
+# float64 (its ulp exceeds the drop); log P is then ℓ(t*) + ½ log(2π/κ) - ψ (Laplace), whose
+# error O(log κ) is far below 1e-10 |log P| there.
+UNIVARIATE_CDF_LAPLACE_LEVEL = 1e15

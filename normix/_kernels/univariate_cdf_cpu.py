@@ -51,17 +51,29 @@ Edge values: x = -inf gives log F = -inf and log sf = 0, x = +inf the reverse; p
 -inf, ppf(1) = +inf; NaN in x or q, q outside [0, 1], or parameters outside the domain
 (s > 0, m, g finite; a, b > 0, or b = 0 < a with p > 0, or a = 0 < b with p < 0) give NaN.
 
-Limits.  The node cap binds where the step at t₀ is sharp and the window long: sqrt(x'g')
-above ~30 with the bulk of Y on the far side of t₀ (|g| >~ 1e3 s in the bulk of the
-law), and the power-law tail of a = 0 on the side of g beyond probabilities ~1e-12.
-There the rule under-resolves the step and the error grows (to ~1e-2 at g = 1e3 s);
-the windows of single-exponential tails longer than the cap (|p| < ~0.3 with a = 0 or
-b = 0) stretch the step likewise.  A map of t that clusters nodes at t₀ would lift both.
+Sharp steps.  Where z has a root t0 = log(x'/g') and K = sqrt(x'g') >= UNIVARIATE_CDF_SPLIT_RATIO
+(|ℓ_Y'(t0)| + 1) (ℓ_Y = ℓ without log Φ), Φ(σz) is a step of width 1/K at t0 that no uniform rule
+in t affords.  With w = σz = 2K sinh(τ/2), τ = ±(t - t0) > 0 on the side where Φ(σz) → 1,
+
+    ∫ e^ℓ dt = ∫_{τ>0} e^(ℓ_Y) dt + ∫_0^∞ Φ(-w) [g(-w) - g(w)] dw,   g(w) = e^(ℓ_Y(t(w))) dt/dw,
+
+(subtract the Heaviside step, then fold the two halves of the remainder at w = 0).  Both pieces
+are smooth on finite ranges and taken by Gauss-Legendre: the first in τ up to the drop of the
+window, the second in w on [0, UNIVARIATE_CDF_SPLIT_W]; since ℓ_Y is concave, the ratio bound
+keeps g(-w)/g(0) <= e^(W/4), so nothing is lost beyond W.  Nodes are placed in (τ, w) relative
+to t0, so a step far below the resolution of t (K up to 1e150, the power-law tail of a = 0) is
+still exact; on the side integrated, t0 lies beyond the mode of Y, so ℓ_Y decreases over the first
+piece.  Where |ℓ(t*)| > UNIVARIATE_CDF_LAPLACE_LEVEL the window cannot be resolved in float64 and
+log P is the Laplace value ℓ(t*) + ½ log(2π/κ) - ψ, far inside the 1e-10 relative accuracy of log P.
+
+Limits.  Windows of single-exponential tails longer than the node cap (|p| < ~0.3 with a = 0
+or b = 0, near x = m) stretch the step h and lose accuracy gracefully; |x - m| above ~1e150 s
+overflows x'² in the peak's first guess (finite but inaccurate values).
 
 References: L. N. Trefethen, J. A. C. Weideman (2014), The exponentially convergent
 trapezoidal rule, SIAM Review 56(3), 385-458; M. Mächler (2012), Accurately computing
 log(1 - exp(-|a|)), Rmpfr vignette; A. J. McNeil, R. Frey, P. Embrechts (2005),
-Quantitative Risk Management, Sect. 3.2.
+Quantitative Risk Management, Sect. 3.2; Gauss-Legendre: DLMF 3.5(v).
 """
 import math
 
@@ -84,6 +96,11 @@ from normix._kernels._constants import (
     UNIVARIATE_CDF_STEP_FLAT,
     UNIVARIATE_CDF_STEP_PEAK,
     UNIVARIATE_CDF_WINDOW_DROP,
+    UNIVARIATE_CDF_GL_FAR,
+    UNIVARIATE_CDF_GL_NEAR,
+    UNIVARIATE_CDF_LAPLACE_LEVEL,
+    UNIVARIATE_CDF_SPLIT_RATIO,
+    UNIVARIATE_CDF_SPLIT_W,
     UNIVARIATE_PPF_MAX_STEPS,
     UNIVARIATE_PPF_RTOL,
 )
@@ -95,6 +112,10 @@ __all__ = ["univariate_logcdf", "univariate_logsf", "univariate_ppf", "univariat
 _SQRT_HALF = math.sqrt(0.5)
 # Where ℓ'' >= 0 the window's first guess reaches this far from the peak.
 _REACH_MAX = 4.0 * UNIVARIATE_CDF_MAX_MOVE
+# Gauss-Legendre nodes and weights on [-1, 1] of the two pieces of a sharp step.
+_GL_NEAR_X, _GL_NEAR_W = np.polynomial.legendre.leggauss(UNIVARIATE_CDF_GL_NEAR)
+_GL_FAR_X, _GL_FAR_W = np.polynomial.legendre.leggauss(UNIVARIATE_CDF_GL_FAR)
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
 # ------------------------------------------------------------------ normal cdf
@@ -203,10 +224,77 @@ def _end(t_peak, level, reach, direction, xs, gs, p, a, b, sigma):
 
 
 @scalar_core
+def _ell_y(t, p, a, b):
+    """(ℓ_Y, ℓ_Y', ℓ_Y'') of the subordinator alone, p t - (a e^t + b e^-t)/2; a zero a or b adds nothing (no 0 * inf)."""
+    ay = 0.5 * a * math.exp(t) if a > 0.0 else 0.0
+    by = 0.5 * b * math.exp(-t) if b > 0.0 else 0.0
+    return p * t - ay - by, p - ay + by, -ay - by
+
+
+@scalar_core
+def _split_integral(xs, gs, p, a, b, sigma):
+    """(done, log ∫ exp(ℓ(t)) dt) by the split at the step t0 (module docstring, "Sharp steps"); done False where it does not apply."""
+    k = math.exp(0.5 * (math.log(abs(xs)) + math.log(abs(gs))))
+    t0 = math.log(abs(xs)) - math.log(abs(gs))
+    direction = -sigma if gs > 0.0 else sigma
+    top, slope, curvature = _ell_y(t0, p, a, b)
+    if not (k >= UNIVARIATE_CDF_SPLIT_RATIO * (abs(slope) + 1.0)) or not math.isfinite(top):
+        return False, 0.0
+    # the far end: ℓ_Y(t0 + direction τ) = top - drop, bracketed Newton (ℓ_Y is concave)
+    drop = UNIVARIATE_CDF_WINDOW_DROP
+    along = direction * slope
+    tau = drop / -along if along < -1e-3 else math.sqrt(2.0 * drop / max(-curvature, 1e-3))
+    lo = 0.0
+    hi = math.inf
+    for _ in range(4 * UNIVARIATE_CDF_END_STEPS):
+        value, d1, _ = _ell_y(t0 + direction * tau, p, a, b)
+        gap = value - top + drop
+        if gap > 0.0:
+            lo = tau
+        else:
+            hi = tau
+            if gap > -UNIVARIATE_CDF_END_SLACK:
+                break
+        d1 = direction * d1
+        new = tau - gap / d1 if (d1 < 0.0 and math.isfinite(gap)) else math.nan
+        if hi == math.inf:
+            if not new > lo:
+                new = 2.0 * tau
+        elif not lo + 0.125 * (hi - lo) < new < hi - 0.125 * (hi - lo):
+            new = 0.5 * (lo + hi)
+        tau = new
+    tau_end = hi if hi < math.inf else tau
+    half = 0.5 * tau_end
+    far = 0.0
+    for i in range(UNIVARIATE_CDF_GL_FAR):
+        far += _GL_FAR_W[i] * math.exp(_ell_y(t0 + direction * half * (1.0 + _GL_FAR_X[i]), p, a, b)[0] - top)
+    far *= half
+    # the step's correction ∫_0^W Φ(-w) [g(-w) - g(w)] dw, g(w) = exp(ℓ_Y(t(w))) dt/dw, τ(w) = 2 asinh(w / 2K)
+    half_w = 0.5 * UNIVARIATE_CDF_SPLIT_W
+    near = 0.0
+    for i in range(UNIVARIATE_CDF_GL_NEAR):
+        w = half_w * (1.0 + _GL_NEAR_X[i])
+        c = 0.5 * w / k
+        tau = 2.0 * math.asinh(c)
+        jac = 1.0 / (k * math.sqrt(1.0 + c * c))
+        dead = math.exp(_ell_y(t0 - direction * tau, p, a, b)[0] - top)
+        alive = math.exp(_ell_y(t0 + direction * tau, p, a, b)[0] - top)
+        near += _GL_NEAR_W[i] * 0.5 * math.erfc(w * _SQRT_HALF) * (dead - alive) * jac
+    near *= half_w
+    return True, top + math.log(far + near)
+
+
+@scalar_core
 def _log_integral(xs, gs, p, a, b, sigma):
     """log ∫ exp(ℓ(t)) dt by the trapezoid rule on the window of the peak (module docstring)."""
+    if (xs > 0.0 and gs > 0.0) or (xs < 0.0 and gs < 0.0):
+        done, value = _split_integral(xs, gs, p, a, b, sigma)
+        if done:
+            return value
     t_peak, top, curvature = _peak(xs, gs, p, a, b, sigma)
     kappa = max(-curvature, 0.0)
+    if abs(top) > UNIVARIATE_CDF_LAPLACE_LEVEL:
+        return top + 0.5 * (_LOG_2PI - math.log(max(kappa, 1e-300)))
     reach = _REACH_MAX
     if kappa * _REACH_MAX * _REACH_MAX > 2.0 * UNIVARIATE_CDF_WINDOW_DROP:
         reach = math.sqrt(2.0 * UNIVARIATE_CDF_WINDOW_DROP / kappa)

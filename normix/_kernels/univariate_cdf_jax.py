@@ -16,7 +16,8 @@ dx = (d log q - ∂_θ L · dθ) / ∂_x L, ∂_x L = ±f(x)/P.
 """
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import log_ndtr
+import numpy as np
+from jax.scipy.special import log_ndtr, ndtr
 
 from normix._kernels._constants import (
     HALF_LOG_2PI,
@@ -34,6 +35,11 @@ from normix._kernels._constants import (
     UNIVARIATE_CDF_STEP_FLAT,
     UNIVARIATE_CDF_STEP_PEAK,
     UNIVARIATE_CDF_WINDOW_DROP,
+    UNIVARIATE_CDF_GL_FAR,
+    UNIVARIATE_CDF_GL_NEAR,
+    UNIVARIATE_CDF_LAPLACE_LEVEL,
+    UNIVARIATE_CDF_SPLIT_RATIO,
+    UNIVARIATE_CDF_SPLIT_W,
     UNIVARIATE_PPF_MAX_STEPS,
     UNIVARIATE_PPF_RTOL,
 )
@@ -43,6 +49,77 @@ __all__ = ["univariate_logcdf", "univariate_logsf", "univariate_ppf", "univariat
 
 _REACH_MAX = 4.0 * UNIVARIATE_CDF_MAX_MOVE
 _BLOCKS = UNIVARIATE_CDF_MAX_NODES // UNIVARIATE_CDF_JAX_BLOCK
+_GL_NEAR_X, _GL_NEAR_W = np.polynomial.legendre.leggauss(UNIVARIATE_CDF_GL_NEAR)
+_GL_FAR_X, _GL_FAR_W = np.polynomial.legendre.leggauss(UNIVARIATE_CDF_GL_FAR)
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def _ell_y(t, p, a, b):
+    """(ℓ_Y, ℓ_Y', ℓ_Y'') of the subordinator alone; a zero a or b adds nothing."""
+    ay = jnp.where(a > 0.0, 0.5 * a * jnp.exp(jnp.where(a > 0.0, t, 0.0)), 0.0)
+    by = jnp.where(b > 0.0, 0.5 * b * jnp.exp(jnp.where(b > 0.0, -t, 0.0)), 0.0)
+    return p * t - ay - by, p - ay + by, -ay - by
+
+
+def _split(xs, gs, p, a, b, sigma, fixed):
+    """(applies, log ∫) by the split at the step t0 (numba twin's docstring, "Sharp steps"); nodes from ``fixed``."""
+    fxs, fgs, fp, fa, fb = fixed
+    same = ((fxs > 0.0) & (fgs > 0.0)) | ((fxs < 0.0) & (fgs < 0.0))
+    lx = jnp.log(jnp.where(same, jnp.abs(fxs), 1.0))
+    lg = jnp.log(jnp.where(same, jnp.abs(fgs), 1.0))
+    k_fixed = jnp.exp(0.5 * (lx + lg))
+    t0 = lx - lg
+    direction = jnp.where(fgs > 0.0, -sigma, sigma)
+    top, slope, curvature = _ell_y(t0, fp, fa, fb)
+    applies = same & (k_fixed >= UNIVARIATE_CDF_SPLIT_RATIO * (jnp.abs(slope) + 1.0)) & jnp.isfinite(top)
+    drop = UNIVARIATE_CDF_WINDOW_DROP
+    along = direction * slope
+    tau = jnp.where(along < -1e-3, drop / -jnp.where(along < -1e-3, along, -1.0),
+                    jnp.sqrt(2.0 * drop / jnp.maximum(-curvature, 1e-3)))
+
+    def newton(_, state):
+        tau, lo, hi, done = state
+        value, d1, _ = _ell_y(t0 + direction * tau, fp, fa, fb)
+        gap = value - top + drop
+        lo = jnp.where(done | (gap <= 0.0), lo, tau)
+        hi = jnp.where(~done & (gap <= 0.0), tau, hi)
+        done = done | ((gap <= 0.0) & (gap > -UNIVARIATE_CDF_END_SLACK))
+        d1 = direction * d1
+        ok = (d1 < 0.0) & jnp.isfinite(gap)
+        new = jnp.where(ok, tau - gap / jnp.where(ok, d1, -1.0), jnp.nan)
+        open_hi = hi == jnp.inf
+        mid = 0.5 * (lo + jnp.where(open_hi, 0.0, hi))
+        span = jnp.where(open_hi, 0.0, hi - lo)
+        new = jnp.where(open_hi, jnp.where(new > lo, new, 2.0 * tau),
+                        jnp.where((lo + 0.125 * span < new) & (new < hi - 0.125 * span), new, mid))
+        return jnp.where(done, tau, new), lo, hi, done
+
+    start = (tau, jnp.zeros_like(tau), jnp.full_like(tau, jnp.inf), jnp.zeros(tau.shape, bool))
+    tau, _, hi, _ = jax.lax.fori_loop(0, 4 * UNIVARIATE_CDF_END_STEPS, newton, start)
+    tau_end = jnp.where(applies, jnp.where(hi < jnp.inf, hi, tau), 1.0)
+    half = 0.5 * tau_end
+    # live quantities: ℓ_Y with the live (p, a, b) at nodes placed from the fixed ones; the step's
+    # argument 2K sinh((±τ + direction (t0_fixed - t0))/2) with the live K and t0
+    live = same & applies
+    lxl = jnp.log(jnp.where(live, jnp.abs(xs), 1.0))
+    lgl = jnp.log(jnp.where(live, jnp.abs(gs), 1.0))
+    k = jnp.exp(0.5 * (lxl + lgl))
+    shift = direction * (t0 - (lxl - lgl))
+    t_far = t0[..., None] + (direction * half)[..., None] * (1.0 + _GL_FAR_X)
+    far = half * jnp.sum(_GL_FAR_W * jnp.exp(_ell_y(t_far, p[..., None], a[..., None], b[..., None])[0] - top[..., None]), axis=-1)
+    half_w = 0.5 * UNIVARIATE_CDF_SPLIT_W
+    w = half_w * (1.0 + _GL_NEAR_X)
+    c = 0.5 * w / k_fixed[..., None]
+    tau_n = 2.0 * jnp.arcsinh(c)
+    jac = 1.0 / (k_fixed[..., None] * jnp.sqrt(1.0 + c * c))
+    ex = (p[..., None], a[..., None], b[..., None])
+    dead = jnp.exp(_ell_y(t0[..., None] - direction[..., None] * tau_n, *ex)[0] - top[..., None])
+    alive = jnp.exp(_ell_y(t0[..., None] + direction[..., None] * tau_n, *ex)[0] - top[..., None])
+    w_dead = 2.0 * k[..., None] * jnp.sinh(0.5 * (-tau_n + shift[..., None]))
+    w_alive = 2.0 * k[..., None] * jnp.sinh(0.5 * (tau_n + shift[..., None]))
+    near = half_w * jnp.sum(_GL_NEAR_W * jac * (dead * ndtr(w_dead) - alive * ndtr(-w_alive)), axis=-1)
+    total = jnp.where(applies, far + near, 1.0)
+    return applies, jnp.where(applies, top + jnp.log(total), 0.0)
 
 
 def _log1mexp(v):
@@ -164,7 +241,11 @@ def _log_integral(xs, gs, p, a, b, sigma):
         return total + jnp.sum(jnp.exp(log_y + _log_ndtr(u)[0] - top[..., None]), axis=-1)
 
     total = jax.lax.fori_loop(0, _BLOCKS, block, jnp.zeros_like(top))
-    return top + jnp.log(h * total)
+    plain = top + jnp.log(h * total)
+    huge = jnp.abs(top) > UNIVARIATE_CDF_LAPLACE_LEVEL
+    laplace = top + 0.5 * (_LOG_2PI - jnp.log(jnp.maximum(kappa, 1e-300)))
+    split, value = _split(xs, gs, p, a, b, sigma, fixed)
+    return jnp.where(split, value, jnp.where(huge, laplace, plain))
 
 
 def _valid(m, g, s, p, a, b):
