@@ -118,7 +118,7 @@ def _centring_shift(g, mean_of_y):
 
 @functools.partial(jax.jit, static_argnums=0)
 def shifted_moment(k, h, g, s, p, a, b):
-    """E[(h + gY + s√Y Z)^k] for a Python int k >= 0 (arrays broadcast), +inf where E|·|^k is infinite.
+    """E[(h + gY + s√Y Z)^k] for a Python int k >= 0 (arrays broadcast), +inf where the k-th absolute moment is infinite.
 
     The raw moment of R = m + gY + s√Y Z is ``shifted_moment(k, m, g, s, p, a, b)``.
     Compiled once per k.

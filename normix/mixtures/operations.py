@@ -143,7 +143,7 @@ class AbstractMixtureOperations(AbstractMultivariateDistribution):
         return self.joint.mu, self.joint.gamma, scale, p, a, b
 
     def skewness(self):
-        """Skewness E[(Xᵢ - EXᵢ)³] / Var[Xᵢ]^(3/2) of every margin, shape (*batch_shape, d).
+        """Skewness E[(Xᵢ - EXᵢ)³] / Var[Xᵢ]^(3/2) of every margin, shape ``(*batch_shape, d)``.
 
         From the closed-form central moments of :mod:`normix.mixtures.moments`
         (Xᵢ = μᵢ + γᵢY + √Σᵢᵢ √Y Z).  +inf where E|Xᵢ|³ is infinite: only for an
@@ -154,7 +154,7 @@ class AbstractMixtureOperations(AbstractMultivariateDistribution):
         return moments.skewness_and_kurtosis(gamma, scale, p, a, b)[0]
 
     def kurtosis(self):
-        """Excess kurtosis E[(Xᵢ - EXᵢ)⁴] / Var[Xᵢ]² - 3 of every margin, shape (*batch_shape, d).
+        """Excess kurtosis E[(Xᵢ - EXᵢ)⁴] / Var[Xᵢ]² - 3 of every margin, shape ``(*batch_shape, d)``.
 
         Closed form as in :meth:`skewness`.  +inf where E|Xᵢ|⁴ is infinite: only for an
         InverseGamma subordinator of shape α = -p, when α <= 4 and γᵢ ≠ 0, or α <= 2

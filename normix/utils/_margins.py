@@ -107,9 +107,9 @@ def _mixture_log_density(model, points):
 
 
 def has_cdf(model):
-    """Whether ``model``'s class implements ``cdf`` (the base class's raises ``NotImplementedError``)."""
+    """Whether ``model`` is a univariate exponential family whose class implements ``cdf`` (the base class's raises)."""
     method = getattr(type(model), "cdf", None)
-    return method is not None and method is not ExponentialFamily.cdf
+    return isinstance(model, ExponentialFamily) and method is not None and method is not ExponentialFamily.cdf
 
 
 def _cdf(model, x):
