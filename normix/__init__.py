@@ -7,6 +7,7 @@ loads neither numba nor scipy's optimisers.
 """
 import jax
 
+from normix.distributions import CLASS_MODULES
 from normix.distributions._lazy import lazy_attributes
 
 jax.config.update("jax_enable_x64", True)
@@ -14,23 +15,10 @@ jax.config.update("jax_enable_x64", True)
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    **{name: module for name, module in CLASS_MODULES.items() if not name.startswith("Abstract")},
     "ExponentialFamily": "normix.exponential_family",
-    "Gamma": "normix.distributions.gamma",
-    "InverseGamma": "normix.distributions.inverse_gamma",
-    "InverseGaussian": "normix.distributions.inverse_gaussian",
-    "GeneralizedInverseGaussian": "normix.distributions.generalized_inverse_gaussian",
-    "GIG": "normix.distributions.generalized_inverse_gaussian",
-    "MultivariateNormal": "normix.distributions.normal",
     "JointNormalMixture": "normix.mixtures.joint",
     "NormalMixture": "normix.mixtures.marginal",
-    "JointVarianceGamma": "normix.distributions.variance_gamma",
-    "VarianceGamma": "normix.distributions.variance_gamma",
-    "JointNormalInverseGamma": "normix.distributions.normal_inverse_gamma",
-    "NormalInverseGamma": "normix.distributions.normal_inverse_gamma",
-    "JointNormalInverseGaussian": "normix.distributions.normal_inverse_gaussian",
-    "NormalInverseGaussian": "normix.distributions.normal_inverse_gaussian",
-    "JointGeneralizedHyperbolic": "normix.distributions.generalized_hyperbolic",
-    "GeneralizedHyperbolic": "normix.distributions.generalized_hyperbolic",
     "EMResult": "normix.fitting.em",
     "EMStatus": "normix.fitting.em",
     "BatchEMFitter": "normix.fitting.em",

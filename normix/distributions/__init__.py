@@ -6,7 +6,7 @@ loads none of its modules.
 """
 from normix.distributions._lazy import lazy_attributes
 
-_PUBLIC = {
+CLASS_MODULES = {
     "AbstractDistribution": "normix.distributions._base",
     "AbstractMultivariateDistribution": "normix.distributions._base",
     "Gamma": "normix.distributions.gamma",
@@ -25,7 +25,7 @@ _PUBLIC = {
     "GeneralizedHyperbolic": "normix.distributions.generalized_hyperbolic",
 }
 
-__all__ = sorted(_PUBLIC)
+__all__ = sorted(CLASS_MODULES)
 
 
-__getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC)
+__getattr__, __dir__ = lazy_attributes(__name__, CLASS_MODULES)
