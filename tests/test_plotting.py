@@ -83,7 +83,7 @@ def _draw(name, model, X, result):
     return getattr(plotting, name)(model, X)
 
 
-PLOTS = ["qq_plots", "density_histogram", "pairwise_scatter", "loglik_trace"]
+PLOTS = ["qq_plots", "cdf_plot", "density_histogram", "pairwise_scatter", "loglik_trace"]
 
 
 @pytest.mark.parametrize("name", PLOTS)
@@ -149,12 +149,59 @@ def test_qq_plot_of_a_univariate_family_uses_its_cdf():
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), np.quantile(x, probs))
 
 
+def _scipy_nig_margin(model, j):
+    """scipy.stats.norminvgauss of margin j of a NIG model (classical parameters: δ = s√λ, β = γ/s², α² = λ/(μ_IG² s²) + β²)."""
+    joint = model.joint
+    L = np.asarray(joint.L_Sigma)
+    s2 = float((L @ L.T)[j, j])
+    gamma, lam, mu_ig = float(np.asarray(joint.gamma)[j]), float(joint.lam), float(joint.mu_ig)
+    delta, beta = np.sqrt(s2 * lam), gamma / s2
+    alpha = np.sqrt(lam / (mu_ig**2 * s2) + beta**2)
+    return st.norminvgauss(alpha * delta, beta * delta, loc=float(np.asarray(joint.mu)[j]), scale=delta)
+
+
+def test_qq_plot_of_a_mixture_uses_the_exact_margin_quantiles(models):
+    """The model quantiles of each panel are the margin's ppf, the same as scipy.stats.norminvgauss.ppf, no draws."""
+    from normix.utils import plotting
+
+    first, _, X, _ = models
+    fig = plotting.qq_plots(first, X)
+    probs = (np.arange(1, N_ROWS + 1) - 0.5) / N_ROWS
+    for j in range(2):
+        line = fig.axes[j].lines[0]
+        np.testing.assert_allclose(line.get_xdata(), _scipy_nig_margin(first, j).ppf(probs), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(line.get_ydata(), np.quantile(X[:, j], probs))
+
+
+def test_cdf_plot_draws_the_exact_tails_and_the_empirical_cdf(models):
+    """Model curves: scipy.stats.norminvgauss cdf and sf (lower/upper tail panels); data: the empirical cdf."""
+    from normix.utils import plotting
+
+    first, _, X, _ = models
+    fig = plotting.cdf_plot(first, X, column=1, grid_size=50)
+    body, lower, upper = fig.axes
+    reference = _scipy_nig_margin(first, 1)
+    model_line = body.lines[1]
+    np.testing.assert_allclose(model_line.get_ydata(), reference.cdf(model_line.get_xdata()), rtol=1e-9)
+    np.testing.assert_allclose(lower.lines[1].get_ydata(), reference.cdf(lower.lines[1].get_xdata()), rtol=1e-9)
+    np.testing.assert_allclose(upper.lines[1].get_ydata(), reference.sf(upper.lines[1].get_xdata()), rtol=1e-9)
+    data = np.sort(X[:, 1])
+    np.testing.assert_array_equal(body.lines[0].get_xdata(), data)
+    np.testing.assert_allclose(body.lines[0].get_ydata(), np.arange(1, N_ROWS + 1) / N_ROWS)
+    assert upper.get_yscale() == "log" and lower.get_yscale() == "log"
+    with pytest.raises(ValueError, match="grid_size must be >= 2"):
+        plotting.cdf_plot(first, X, grid_size=1)
+    with pytest.raises(ValueError, match=r"column must hold column indices in \[0, 2\)"):
+        plotting.cdf_plot(first, X, column=3)
+
+
 def test_save_report_writes_every_plot(models, tmp_path):
     from normix.utils import plotting
 
     first, _, X, result = models
     paths = plotting.save_report(first, X, result, tmp_path / "report")
-    assert [p.name for p in paths] == ["qq.png", "density_0.png", "density_1.png", "pairs.png", "loglik.png"]
+    assert [p.name for p in paths] == ["qq.png", "density_0.png", "cdf_0.png", "density_1.png", "cdf_1.png",
+                                       "pairs.png", "loglik.png"]
     for path in paths:
         assert path.read_bytes()[:8] == PNG_SIGNATURE
     import matplotlib.pyplot as plt

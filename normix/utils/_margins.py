@@ -3,7 +3,10 @@
 A margin of a normal variance-mean mixture is a mixture of the same family: if
 X = μ + γY + √Y Z with Z ~ N(0, Σ), the columns J of X are X_J = μ_J + γ_J Y + √Y Z_J
 with Z_J ~ N(0, Σ_JJ) and the same subordinator Y.  :func:`margin` builds that model
-exactly; densities of the margins are therefore exact, not kernel estimates.
+exactly; densities of the margins are therefore exact, not kernel estimates, and so are
+their quantiles and tail probabilities (:func:`quantiles`, :func:`log_tails`): the
+univariate laws of a mixture have an exact cdf, log sf and ppf
+(:mod:`normix.mixtures.univariate`), a univariate family its own cdf.
 
 Supported models: marginal mixtures (:class:`~normix.mixtures.marginal.NormalMixture`,
 data of shape (n, d)) and univariate exponential families such as Gamma or GIG (data
@@ -16,7 +19,6 @@ import functools
 import jax
 import numpy as np
 
-from normix._em.protocol import MixtureState
 from normix.exponential_family import ExponentialFamily
 from normix.mixtures.joint import JointNormalMixture
 from normix.mixtures.marginal import NormalMixture
@@ -87,12 +89,7 @@ def margin(model, columns):
 
 @margin.register(NormalMixture)
 def _mixture_margin(model, columns):
-    cls = type(model)
-    state = cls.em_state(model, "cpu")
-    J = np.asarray(columns)
-    sigma = state.L_Sigma @ state.L_Sigma.T
-    L = np.linalg.cholesky(sigma[np.ix_(J, J)])
-    return cls.em_model(MixtureState(state.mu[J], state.gamma[J], L, state.subordinator))
+    return model.margin(columns)
 
 
 @functools.singledispatch
@@ -106,13 +103,45 @@ def _mixture_log_density(model, points):
     return model.log_prob_rows(np.asarray(points, dtype=np.float64).reshape(-1, model.d))
 
 
-def has_cdf(model):
-    """Whether ``model`` is a univariate exponential family whose class implements ``cdf`` (the base class's raises)."""
-    method = getattr(type(model), "cdf", None)
-    return isinstance(model, ExponentialFamily) and method is not None and method is not ExponentialFamily.cdf
+@functools.singledispatch
+def quantiles(model, probs):
+    """F_j⁻¹(probs) of every column j of the data ``model`` describes, shape (m, d), exact.
+
+    A univariate family inverts its own cdf by bisection; a mixture takes the exact
+    ppf of each one-dimensional margin.
+    """
+    return quantiles_from_cdf(model, probs)[:, None]
+
+
+@quantiles.register(NormalMixture)
+def _mixture_quantiles(model, probs):
+    probs = np.asarray(probs, dtype=np.float64)
+    return np.column_stack([np.asarray(model.margin([j]).ppf(probs)) for j in range(model.d)])
+
+
+@functools.singledispatch
+def log_tails(model, x):
+    """(log F(x), log(1 − F(x))) of a univariate ``model`` at the points ``x`` (1-D), each of shape x.shape.
+
+    A mixture margin integrates each side directly (both exact far in their tails); a
+    univariate family takes logs of its cdf, whose upper tail is as accurate as 1 − F.
+    """
+    cdf = _cdf(model, np.asarray(x, dtype=np.float64))
+    with np.errstate(divide="ignore"):
+        return np.log(cdf), np.log1p(-cdf)
+
+
+@log_tails.register(NormalMixture)
+def _mixture_log_tails(model, x):
+    if model.d != 1:
+        raise ValueError(f"log_tails needs a univariate law (d = 1), got d = {model.d}")
+    return np.asarray(model.logcdf(x)), np.asarray(model.logsf(x))
 
 
 def _cdf(model, x):
+    method = getattr(type(model), "cdf", None)
+    if method is None or method is ExponentialFamily.cdf:
+        raise TypeError(f"{type(model).__name__} has no cdf, so its quantiles cannot be computed")
     return np.asarray(model.cdf(x), dtype=np.float64)
 
 

@@ -1,9 +1,10 @@
 """Plotting helpers for fitted models (matplotlib, the optional ``plot`` extra).
 
-:func:`qq_plots`, :func:`density_histogram`, :func:`pairwise_scatter` and
-:func:`loglik_trace` each return a matplotlib Figure; :func:`save_report` writes them
-all as PNG files.  Densities of margins are exact: the margin of a normal
-variance-mean mixture is a mixture of the same family (see :mod:`normix.utils._margins`).
+:func:`qq_plots`, :func:`cdf_plot`, :func:`density_histogram`, :func:`pairwise_scatter`
+and :func:`loglik_trace` each return a matplotlib Figure; :func:`save_report` writes them
+all as PNG files.  Densities, distribution functions and quantiles of margins are exact:
+the margin of a normal variance-mean mixture is a mixture of the same family (see
+:mod:`normix.utils._margins`).
 :func:`set_theme` applies the style used by the tutorials.
 
 matplotlib is imported when a function is called, never at ``import normix``; without
@@ -96,24 +97,21 @@ def _label(model):
     return type(model).__name__
 
 
-def qq_plots(model, X, *, n_reference=100_000, seed=0, max_points=2000, fig=None):
+def qq_plots(model, X, *, max_points=2000, fig=None):
     """QQ plot of each column of X against the same margin of the fitted ``model``, one panel per column.
 
     Sample quantiles of column j at the plotting positions (i − ½)/m are drawn against
-    the model's quantiles of margin j: from the model's own cdf where it has one
-    (univariate families, by bisection), otherwise the empirical quantiles of
-    ``n_reference`` draws of ``model.rvs`` with ``seed`` (mixtures).  Points on the
-    diagonal mean the margin fits; a bend in the tails shows tails that are too light or
-    too heavy.
+    the model's exact quantiles F_j⁻¹((i − ½)/m) of margin j: the ppf of the
+    one-dimensional margin of a mixture (:meth:`~normix.mixtures.marginal.NormalMixture.ppf`,
+    exact in the far tails), or the inverse of a univariate family's cdf (by bisection).
+    No random draws are involved, so the extreme points are where the model puts them.
+    Points on the diagonal mean the margin fits; a bend in the tails shows tails that
+    are too light or too heavy.
 
     Parameters
     ----------
     model : NormalMixture or univariate ExponentialFamily
     X : array, shape (n, d) (or (n,) for a univariate model)
-    n_reference : int
-        Draws of the model when it has no cdf.
-    seed : int
-        Seed of those draws.
     max_points : int
         At most this many quantiles per panel (m = min(n, max_points)).
     fig : matplotlib Figure, optional
@@ -125,14 +123,9 @@ def qq_plots(model, X, *, n_reference=100_000, seed=0, max_points=2000, fig=None
     """
     X = _margins.check_data(model, X)
     n, d = X.shape
-    if n_reference < 2:
-        raise ValueError(f"n_reference must be >= 2, got {n_reference}")
     m = min(n, int(max_points))
     probs = (np.arange(1, m + 1) - 0.5) / m
-    if _margins.has_cdf(model):
-        reference = _margins.quantiles_from_cdf(model, probs)[:, None]
-    else:
-        reference = np.quantile(np.asarray(model.rvs(int(n_reference), seed=seed)).reshape(-1, d), probs, axis=0)
+    reference = _margins.quantiles(model, probs)
     observed = np.quantile(X, probs, axis=0)
     if fig is None:
         fig = _pyplot().figure(figsize=(3.6 * d, 3.6), layout="constrained")
@@ -147,6 +140,67 @@ def qq_plots(model, X, *, n_reference=100_000, seed=0, max_points=2000, fig=None
         ax.set_xlabel(f"{_label(model)} quantile")
         ax.set_ylabel("sample quantile")
         ax.set_title(f"column {j}")
+    return fig
+
+
+def cdf_plot(model, X, column=0, *, grid_size=400, fig=None):
+    """The fitted distribution function of one column against the empirical one, with both tails on log scales.
+
+    Three panels for column j: F_j and the empirical cdf F̂_n(x) = #{xᵢ <= x}/n on
+    linear scales; the lower tail, log F_j(x) and log F̂_n(x) for x below the sample
+    median; and the upper tail, log(1 − F_j(x)) and log(1 − F̂_n(x⁻)) above it.  The
+    model's tails are exact (the mixture margin integrates each side directly, so
+    probabilities far below 1e-16 are drawn correctly); the empirical tails stop at
+    1/n.  A model line below the data in a tail panel means tails too light.
+
+    Parameters
+    ----------
+    model : NormalMixture or univariate ExponentialFamily
+    X : array, shape (n, d) (or (n,) for a univariate model)
+    column : int
+        The column of X (and margin of the model) drawn.
+    grid_size : int
+        Points of the model's curves, spread over the data's range widened by 10 %.
+    fig : matplotlib Figure, optional
+        Figure to draw in (cleared first); a new one otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    X = _margins.check_data(model, X)
+    (column,) = _margins.check_columns([column], X.shape[1], "column")
+    if int(grid_size) < 2:
+        raise ValueError(f"grid_size must be >= 2, got {grid_size}")
+    data = np.sort(X[:, column])
+    n = data.size
+    widen = 0.1 * (data[-1] - data[0])
+    grid = np.linspace(data[0] - widen, data[-1] + widen, int(grid_size))
+    log_cdf, log_sf = _margins.log_tails(_margins.margin(model, (column,)), grid)
+    ecdf = np.arange(1, n + 1) / n
+    esf = 1.0 - np.arange(n) / n
+    median = np.median(data)
+    if fig is None:
+        fig = _pyplot().figure(figsize=(10.8, 3.6), layout="constrained")
+    else:
+        fig.clear()
+    body, lower, upper = fig.subplots(1, 3)
+    body.step(data, ecdf, where="post", color=PALETTE[1], linewidth=1, label="empirical")
+    body.plot(grid, np.exp(log_cdf), color=PALETTE[0], label=_label(model))
+    body.set_ylabel("F(x)")
+    body.legend(loc="upper left")
+    below, above = grid <= median, grid >= median
+    lower.semilogy(data[data <= median], ecdf[data <= median], ".", color=PALETTE[1], markersize=3)
+    lower.semilogy(grid[below], np.exp(log_cdf[below]), color=PALETTE[0])
+    lower.set_ylabel("F(x), log scale")
+    lower.set_title("lower tail")
+    upper.semilogy(data[data >= median], esf[data >= median], ".", color=PALETTE[1], markersize=3)
+    upper.semilogy(grid[above], np.exp(log_sf[above]), color=PALETTE[0])
+    upper.set_ylabel("1 − F(x), log scale")
+    upper.set_title("upper tail")
+    for ax in (body, lower, upper):
+        ax.set_xlabel(f"column {column}")
+    fig.suptitle(f"fitted {_label(model)}: distribution function of column {column}")
     return fig
 
 
@@ -312,8 +366,8 @@ def loglik_trace(result, *, ax=None):
 def save_report(model, X, result, folder, *, dpi=100):
     """Write the plots of a fit as PNG files into ``folder`` (created if needed).
 
-    Files: ``qq.png`` (:func:`qq_plots`), ``density_<j>.png`` for each column j
-    (:func:`density_histogram` on a log scale), ``pairs.png`` for mixtures with d >= 2
+    Files: ``qq.png`` (:func:`qq_plots`), ``density_<j>.png`` and ``cdf_<j>.png`` for each
+    column j (:func:`density_histogram` on a log scale, :func:`cdf_plot`), ``pairs.png`` for mixtures with d >= 2
     (:func:`pairwise_scatter`) and ``loglik.png`` (:func:`loglik_trace`) when ``result``
     is given.  Each figure is closed after it is written.
 
@@ -334,8 +388,9 @@ def save_report(model, X, result, folder, *, dpi=100):
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     plots = [("qq", lambda: qq_plots(model, X))]
-    plots += [(f"density_{j}", lambda j=j: density_histogram(model, X, column=j, log_scale=True))
-              for j in range(X.shape[1])]
+    for j in range(X.shape[1]):
+        plots.append((f"density_{j}", lambda j=j: density_histogram(model, X, column=j, log_scale=True)))
+        plots.append((f"cdf_{j}", lambda j=j: cdf_plot(model, X, column=j)))
     if X.shape[1] >= 2:
         plots.append(("pairs", lambda: pairwise_scatter(model, X)))
     if result is not None:
