@@ -5,6 +5,7 @@ VarianceGamma``).  The classes are imported on first use, so importing this pack
 loads none of its modules.
 """
 from normix.distributions._lazy import lazy_attributes
+from normix.mixtures.general_law import register_general_law
 
 CLASS_MODULES = {
     "AbstractDistribution": "normix.distributions._base",
@@ -29,3 +30,11 @@ __all__ = sorted(CLASS_MODULES)
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, CLASS_MODULES)
+
+
+def _generalized_hyperbolic(mu, gamma, L_Sigma, p, a, b):
+    """The GH law of these GIG-form parameters; the law of every conditional of a mixture (``model.condition``)."""
+    return __getattr__("GeneralizedHyperbolic")(__getattr__("JointGeneralizedHyperbolic")(mu, gamma, L_Sigma, p, a, b))
+
+
+register_general_law(_generalized_hyperbolic)

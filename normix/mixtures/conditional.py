@@ -32,8 +32,8 @@ import numpy as np
 from jax.scipy.linalg import solve_triangular
 
 from normix._validation import as_real_array, check_finite, check_real_dtype, is_traced
-from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic, JointGeneralizedHyperbolic
 from normix.mixtures.affine import batched_models, check_columns
+from normix.mixtures.general_law import general_law
 
 
 def conditional_parameters(mu, gamma, L_Sigma, p, a, b, observed, values):
@@ -130,7 +130,6 @@ def condition(model, columns, values):
     _check_defined(values, joint.mu[np.asarray(observed)], p, b, len(observed))
 
     def build(x):
-        return GeneralizedHyperbolic(JointGeneralizedHyperbolic(
-            *conditional_parameters(joint.mu, joint.gamma, joint.L_Sigma, p, a, b, observed, x)))
+        return general_law(*conditional_parameters(joint.mu, joint.gamma, joint.L_Sigma, p, a, b, observed, x))
 
     return build(values) if values.ndim == 1 else batched_models(build, values)

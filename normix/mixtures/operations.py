@@ -4,8 +4,8 @@
 :class:`~normix.mixtures.marginal.NormalMixture`; its methods are thin: the math lives
 in :mod:`normix.mixtures.affine` (A X + b, wᵀX, margins) and
 :mod:`normix.mixtures.moments` (closed-form moments of R = m + gY + s√Y Z).  The laws
-given X_A = x_A are :func:`normix.mixtures.conditional.condition` (a Generalized
-Hyperbolic law, so it lives above that family).
+given X_A = x_A come from :meth:`AbstractMixtureOperations.condition` (the math in
+:mod:`normix.mixtures.conditional`): a Generalized Hyperbolic law for every family.
 
 Batched models
 --------------
@@ -31,7 +31,7 @@ from normix.distributions._base import AbstractMultivariateDistribution
 from normix.mixtures.affine import batched_models, check_columns, check_map, check_shift, check_weights, \
     image_normal_part, margin_normal_part, projection_normal_parts
 from normix.mixtures.joint import JointNormalMixture
-from normix.mixtures import moments, univariate
+from normix.mixtures import conditional, moments, univariate
 
 
 class AbstractMixtureOperations(AbstractMultivariateDistribution):
@@ -134,6 +134,35 @@ class AbstractMixtureOperations(AbstractMultivariateDistribution):
         columns = check_columns(columns, self.d)
         return self._with_normal_part(*margin_normal_part(self.joint.mu, self.joint.gamma, self.joint.L_Sigma,
                                                           columns))
+
+    def condition(self, columns, values):
+        """The law of the other coordinates X_B given X_A = ``values`` (A = ``columns``): a GH law.
+
+        p' = p − d_A/2, a' = a + γ_AᵀΣ_AA⁻¹γ_A, b' = b + (x_A − μ_A)ᵀΣ_AA⁻¹(x_A − μ_A),
+        μ' = μ_B + Σ_BAΣ_AA⁻¹(x_A − μ_A), γ' = γ_B − Σ_BAΣ_AA⁻¹γ_A,
+        Σ' = Σ_BB − Σ_BAΣ_AA⁻¹Σ_AB, with B the other coordinates in increasing order
+        (derivation and which families stay closed: :func:`normix.mixtures.conditional.condition`).
+
+        Parameters
+        ----------
+        columns : int or sequence of int
+            The observed coordinates A: distinct indices in [0, d), fewer than d.
+        values : array, shape (d_A,) or (S, d_A)
+            The observed values, in the order of ``columns``; S scenarios at once give one
+            batched GH with ``batch_shape == (S,)``.
+
+        Returns
+        -------
+        GeneralizedHyperbolic
+            Of dimension d − d_A.
+
+        Raises
+        ------
+        ValueError
+            Bad ``columns`` or ``values`` (shape, non-finite entries), or a conditional law
+            that does not exist (b = 0, p <= d_A/2 and x_A = μ_A, where f_A is infinite).
+        """
+        return conditional.condition(self, columns, values)
 
     # ------------------------------------------------------------------- moments
     def _margin_parts(self):

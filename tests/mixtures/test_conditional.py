@@ -4,6 +4,9 @@ References: the factorisation f(x_A, x_B) = f_A(x_A) f(x_B | x_A) (f_A from ``ma
 the full density from the model), and Monte Carlo on a thin slab |X_A - x_A| < eps
 with a tolerance from the standard error.
 """
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,10 +26,23 @@ def test_density_factorises(name, columns):
     rest = [i for i in range(4) if i not in columns]
     margin = model.margin(columns)
     for x in POINTS:
-        law = condition(model, columns, x[columns])
+        law = model.condition(columns, x[columns])
         assert isinstance(law, GeneralizedHyperbolic) and law.d == len(rest)
         total = float(margin.log_prob(x[columns])) + float(law.log_prob(x[rest]))
         assert total == pytest.approx(float(model.log_prob(x)), rel=1e-12, abs=1e-12)
+
+
+def test_condition_works_before_gh_is_imported():
+    """A model made from its own module conditions to a GH law, loading GH on demand (fresh process)."""
+    code = ("import sys, numpy as np\n"
+            "from normix.distributions.normal_inverse_gaussian import NormalInverseGaussian\n"
+            "assert 'normix.distributions.generalized_hyperbolic' not in sys.modules\n"
+            "m = NormalInverseGaussian.from_classical(mu=np.zeros(2), gamma=np.array([0.3, -0.2]), "
+            "sigma=np.array([[1.0, 0.4], [0.4, 2.0]]), mu_ig=1.0, lam=2.0)\n"
+            "law = m.condition([0], [0.5])\n"
+            "print(type(law).__name__, float(law.joint.p))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["GeneralizedHyperbolic", "-1.0"]
 
 
 def test_scenarios_give_one_batched_law():
