@@ -42,7 +42,8 @@ their windows are 40/|p| long and need more nodes, up to the cap.
 
 Quantiles solve log F(x) = log q (q < 1/2) or log(1 - F(x)) = log(1 - q) (q >= 1/2) by
 Newton with the density as derivative, kept inside the bracket its residuals build
-(bisection otherwise), in x, or in log|x - x_c| for the power-law tails of a = 0.  The
+(bisection otherwise), in x, or in log|x - x_c| for the power-law tails of a = 0 (where the
+step stays on the tail's side of x_c; a root across the centre is approached in x).  The
 density is the d = 1 case of the mixture density (McNeil, Frey & Embrechts 2005):
 
     log f(x) = -½ log 2π - log s - ψ(p, a, b) + ψ(p - ½, a + g'², b + x'²) + x' g'.
@@ -102,7 +103,10 @@ from normix._kernels._constants import (
     UNIVARIATE_CDF_SPLIT_RATIO,
     UNIVARIATE_CDF_SPLIT_W,
     UNIVARIATE_PPF_MAX_STEPS,
+    UNIVARIATE_PPF_QUADRATIC_STEP,
     UNIVARIATE_PPF_RTOL,
+    UNIVARIATE_PPF_TABLE_MIN_SIZE,
+    UNIVARIATE_PPF_TABLE_STEP,
 )
 from normix._kernels._numba import array_kernel, prange, scalar_core
 from normix._kernels.gig_core_cpu import first_order_scalar
@@ -370,12 +374,21 @@ def log_density_scalar(x, m, g, s, p, a, b, psi):
 
 
 @scalar_core
-def quantile_scalar(log_q, upper, m, g, s, p, a, b, psi):
-    """x with log P(R <= x) = log_q (``upper`` False) or log P(R > x) = log_q; log_q < 0 finite, parameters valid."""
+def _spread(s, g, y_c):
+    """The scale s √y_c + |g| y_c of R around its centre: first steps of the quantile search, unit of the table."""
+    return s * math.sqrt(y_c) + abs(g) * y_c
+
+
+@scalar_core
+def quantile_scalar(log_q, upper, m, g, s, p, a, b, psi, start):
+    """x with log P(R <= x) = log_q (``upper`` False) or log P(R > x) = log_q; log_q < 0 finite, parameters valid.
+
+    ``start`` is the first iterate (NaN: x_c ∓ scale √(-2 log_q), a normal tail's guess).
+    """
     x_c, y_c = _centre(m, g, p, a, b)
-    scale = s * math.sqrt(y_c) + abs(g) * y_c
+    scale = _spread(s, g, y_c)
     toward = 1.0 if upper else -1.0
-    x = x_c + toward * scale * math.sqrt(-2.0 * log_q)
+    x = start if math.isfinite(start) else x_c + toward * scale * math.sqrt(-2.0 * log_q)
     lo = -math.inf
     hi = math.inf
     for _ in range(UNIVARIATE_PPF_MAX_STEPS):
@@ -390,7 +403,7 @@ def quantile_scalar(log_q, upper, m, g, s, p, a, b, psi):
         slope = -toward * math.exp(log_density_scalar(x, m, g, s, p, a, b, psi) - value)
         step = -residual / slope
         gap = x - x_c
-        if a == 0.0 and gap * toward > 0.0:
+        if a == 0.0 and gap * toward > 0.0 and (gap + step) * toward > 0.0:
             new = x_c + gap * math.exp(step / gap)
         else:
             new = x + step
@@ -403,8 +416,18 @@ def quantile_scalar(log_q, upper, m, g, s, p, a, b, psi):
                 new = lo + max(scale, 2.0 * abs(lo - x_c))
         if abs(new - x) <= UNIVARIATE_PPF_RTOL * abs(new):
             return new
+        if abs(new - x) <= UNIVARIATE_PPF_QUADRATIC_STEP * abs(new) and lo < new < hi and new == x + step:
+            return new
         x = new
     return x
+
+
+@scalar_core
+def _quantile_side(q, survival):
+    """(log P, upper) of the side solved for ppf(q) (``survival`` False) or isf(q): the smaller probability."""
+    if q < 0.5:
+        return math.log(q), survival
+    return math.log1p(-q), not survival
 
 
 @scalar_core
@@ -414,9 +437,8 @@ def _quantile_of(q, m, g, s, p, a, b, psi, survival):
         return math.nan
     if q == 0.0 or q == 1.0:
         return math.inf if (q == 1.0) != survival else -math.inf
-    if q < 0.5:
-        return quantile_scalar(math.log(q), survival, m, g, s, p, a, b, psi)
-    return quantile_scalar(math.log1p(-q), not survival, m, g, s, p, a, b, psi)
+    log_q, upper = _quantile_side(q, survival)
+    return quantile_scalar(log_q, upper, m, g, s, p, a, b, psi, math.nan)
 
 
 # ------------------------------------------------------------- array kernels
@@ -438,6 +460,89 @@ def _kernel(what, v, m, g, s, p, a, b, out):
                 out[i] = log_tail_scalar(v[i], m[i], g[i], s[i], p[i], a[i], b[i], psi, what == 1)
             else:
                 out[i] = _quantile_of(v[i], m[i], g[i], s[i], p[i], a[i], b[i], psi, what == 3)
+
+
+@array_kernel(UNIVARIATE_CDF_SERIAL_MAX_SIZE)
+def _table_nodes_kernel(log_q, upper, m, g, s, p, a, b, y, slope):
+    """y = asinh((x - x_c)/scale) at the quantiles x solving log P = log_q[j] on the side upper[j], and dy/ds, s = log(-log_q)."""
+    psi = first_order_scalar(p, a, b)[0]
+    x_c, y_c = _centre(m, g, p, a, b)
+    scale = _spread(s, g, y_c)
+    for j in prange(log_q.size):
+        x = quantile_scalar(log_q[j], upper[j], m, g, s, p, a, b, psi, math.nan)
+        u = (x - x_c) / scale
+        y[j] = math.asinh(u)
+        dx_dlog_q = math.exp(log_q[j] - log_density_scalar(x, m, g, s, p, a, b, psi))
+        if upper[j]:
+            dx_dlog_q = -dx_dlog_q
+        slope[j] = dx_dlog_q * log_q[j] / (scale * math.sqrt(1.0 + u * u))
+
+
+@array_kernel(UNIVARIATE_CDF_SERIAL_MAX_SIZE)
+def _table_kernel(survival, q, m, g, s, p, a, b, s_first, lower_y, lower_slope, upper_y, upper_slope, out):
+    """ppf (``survival`` False) or isf of one law at every q, each Newton iteration started from the table's value."""
+    psi = first_order_scalar(p, a, b)[0]
+    x_c, y_c = _centre(m, g, p, a, b)
+    scale = _spread(s, g, y_c)
+    n = q.size
+    parts = min(n, UNIVARIATE_CDF_PARTS)
+    for k in prange(parts):
+        for i in range(k * n // parts, (k + 1) * n // parts):
+            v = q[i]
+            if math.isnan(v) or v <= 0.0 or v >= 1.0:
+                out[i] = _quantile_of(v, m, g, s, p, a, b, psi, survival)
+                continue
+            log_q, upper = _quantile_side(v, survival)
+            nodes_y = upper_y if upper else lower_y
+            nodes_slope = upper_slope if upper else lower_slope
+            first = s_first[1] if upper else s_first[0]
+            where = (math.log(-log_q) - first) / UNIVARIATE_PPF_TABLE_STEP
+            j = min(max(int(where), 0), nodes_y.size - 2)
+            t = where - j
+            h = UNIVARIATE_PPF_TABLE_STEP
+            y0, y1, d0, d1 = nodes_y[j], nodes_y[j + 1], nodes_slope[j] * h, nodes_slope[j + 1] * h
+            t2 = t * t
+            t3 = t2 * t
+            y = (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * d0 + (-2 * t3 + 3 * t2) * y1 + (t3 - t2) * d1
+            out[i] = quantile_scalar(log_q, upper, m, g, s, p, a, b, psi, x_c + scale * math.sinh(y))
+
+
+def _table_side(log_q, upper, law):
+    """(first s, y nodes, slopes) of one side's table over the s = log(-log_q) range of ``log_q`` (1-D, may be empty)."""
+    if log_q.size == 0:
+        return 0.0, np.zeros(2), np.zeros(2)
+    s_values = np.log(-log_q)
+    first = float(s_values.min())
+    count = max(int(math.ceil((float(s_values.max()) - first) / UNIVARIATE_PPF_TABLE_STEP)) + 1, 2)
+    nodes = -np.exp(first + UNIVARIATE_PPF_TABLE_STEP * np.arange(count))
+    y = np.empty(count)
+    slope = np.empty(count)
+    _table_nodes_kernel.run(count, nodes, np.full(count, upper), *law, y, slope)
+    return first, y, slope
+
+
+def _quantiles_by_table(survival, q, law):
+    """ppf or isf of one law (``law`` six floats) at the 1-D probabilities ``q``, started from a table per side."""
+    inside = q[(q > 0.0) & (q < 1.0)]
+    small = inside < 0.5
+    log_small = np.log(inside[small])
+    log_large = np.log1p(-inside[~small])
+    # the side solved is the upper one for small q of isf and large q of ppf
+    lower_logs, upper_logs = (log_large, log_small) if survival else (log_small, log_large)
+    lower_first, lower_y, lower_slope = _table_side(lower_logs, False, law)
+    upper_first, upper_y, upper_slope = _table_side(upper_logs, True, law)
+    out = np.empty(q.size)
+    _table_kernel.run(q.size, survival, q, *law, np.array([lower_first, upper_first]), lower_y, lower_slope,
+                      upper_y, upper_slope, out)
+    return out
+
+
+def _single_law(law):
+    """The six parameters as floats when each is one value and they form a valid law, else None."""
+    if any(np.size(z) != 1 for z in law):
+        return None
+    values = tuple(float(np.asarray(z, dtype=np.float64).reshape(())) for z in law)
+    return values if _valid(*values) else None
 
 
 def _apply(what, v, m, g, s, p, a, b):
@@ -464,11 +569,20 @@ def univariate_logsf(x, m, g, s, p, a, b):
     return _apply(1, x, m, g, s, p, a, b)
 
 
+def _quantiles(survival, q, law):
+    """ppf (``survival`` False) or isf: by the table when one law meets many probabilities, else element by element."""
+    single = _single_law(law)
+    q = np.asarray(q, dtype=np.float64)
+    if single is None or q.size < UNIVARIATE_PPF_TABLE_MIN_SIZE:
+        return _apply(3 if survival else 2, q, *law)
+    return _quantiles_by_table(survival, np.ascontiguousarray(q).ravel(), single).reshape(q.shape)
+
+
 def univariate_ppf(q, m, g, s, p, a, b):
     """The quantile x with P(R <= x) = q; q < 1/2 solves log F = log q, q >= 1/2 log sf = log(1 - q)."""
-    return _apply(2, q, m, g, s, p, a, b)
+    return _quantiles(False, q, (m, g, s, p, a, b))
 
 
 def univariate_isf(q, m, g, s, p, a, b):
     """The x with P(R > x) = q; q < 1/2 solves log sf = log q, q >= 1/2 log F = log(1 - q)."""
-    return _apply(3, q, m, g, s, p, a, b)
+    return _quantiles(True, q, (m, g, s, p, a, b))

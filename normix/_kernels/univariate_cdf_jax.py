@@ -327,7 +327,7 @@ def _quantile(log_q, sigma, m, g, s, p, a, b):
         slope = -toward * jnp.exp(_log_density(x, m, g, s, p, a, b) - value)
         move = -residual / slope
         gap = x - x_c
-        logged = (a == 0.0) & (gap * toward > 0.0)
+        logged = (a == 0.0) & (gap * toward > 0.0) & ((gap + move) * toward > 0.0)
         new = jnp.where(logged, x_c + gap * jnp.exp(move / jnp.where(logged, gap, 1.0)), x + move)
         outside = ~((lo < new) & (new < hi))
         fallback = jnp.where(jnp.isfinite(lo) & jnp.isfinite(hi), 0.5 * (lo + hi),

@@ -18,6 +18,7 @@ import scipy.special as sc
 import scipy.stats as st
 
 from normix._kernels import univariate_cdf_cpu as cpu
+from normix._kernels._constants import UNIVARIATE_PPF_TABLE_MIN_SIZE
 from normix._kernels import univariate_cdf_jax as jx
 
 LAWS = {
@@ -137,6 +138,47 @@ def test_quantiles_invert_the_tails(name):
     # ppf(cdf(x)) = x
     back = cpu.univariate_ppf(np.exp(cpu.univariate_logcdf(x[lower], *law)), *law)
     np.testing.assert_allclose(back, x[lower], rtol=1e-12)
+
+
+TABLE_LAWS = {**LAWS, "step_vg": (0.0, 1e3, 1.0, 0.6, 1.2, 0.0), "step_nig": (0.0, -1e3, 1.0, -0.5, 1.0, 1.0)}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_LAWS))
+def test_quantiles_of_many_probabilities_start_from_the_table(name):
+    """One law at >= UNIVARIATE_PPF_TABLE_MIN_SIZE probabilities (the table's start) gives the element-wise quantiles.
+
+    Also ppf(cdf(x)) = x and isf(sf(x)) = x to 1e-12 relative (1e-14 of the interquartile range
+    where x crosses zero and a relative error has no meaning), the sharp-step laws included.
+    """
+    law = TABLE_LAWS[name]
+    rng = np.random.default_rng(3)
+    deepest = 300 if law[4] > 0 else 12
+    q = np.concatenate([10.0 ** -rng.uniform(0, deepest, 2100), rng.uniform(0, 1, 1000),
+                        1 - 10.0 ** -rng.uniform(0, min(deepest, 16), 1000)])
+    assert q.size >= UNIVARIATE_PPF_TABLE_MIN_SIZE
+    iqr = np.diff(cpu.univariate_ppf(np.array([0.25, 0.75]), *law))[0]
+    for kernel in (cpu.univariate_ppf, cpu.univariate_isf):
+        table = kernel(q, *law)
+        one_by_one = np.concatenate([kernel(q[i:i + 1000], *law) for i in range(0, q.size, 1000)])
+        np.testing.assert_array_less(np.abs(table - one_by_one), 1e-13 * np.maximum(np.abs(one_by_one), iqr))
+    x = cpu.univariate_ppf(q, *law)
+    lower = (q < 0.5) & np.isfinite(x)
+    back = cpu.univariate_ppf(np.exp(cpu.univariate_logcdf(x[lower], *law)), *law)
+    np.testing.assert_allclose(back, x[lower], rtol=1e-12, atol=1e-14 * iqr)
+    xi = cpu.univariate_isf(q, *law)
+    upper = (q < 0.5) & np.isfinite(xi)
+    back = cpu.univariate_isf(np.exp(cpu.univariate_logsf(xi[upper], *law)), *law)
+    np.testing.assert_allclose(back, xi[upper], rtol=1e-12, atol=1e-14 * iqr)
+
+
+def test_quantile_whose_root_lies_across_the_centre():
+    """NInvG (a = 0): below the median but above the centre x_c the root is found in x, not crept up on in log|x - x_c|."""
+    law = LAWS["ninvg"]
+    q = np.array([0.4547101806136422, 0.48647394021617235])
+    for x in (cpu.univariate_ppf(q, *law), np.asarray(jx.univariate_ppf(q, *law))):
+        np.testing.assert_allclose(np.exp(cpu.univariate_logcdf(x, *law)), q, rtol=1e-13)
+    for x in (cpu.univariate_isf(1 - q, *law), np.asarray(jx.univariate_isf(1 - q, *law))):
+        np.testing.assert_allclose(np.exp(cpu.univariate_logcdf(x, *law)), q, rtol=1e-13)
 
 
 def test_edges():
