@@ -40,6 +40,7 @@ PAGES = {
     "user_guide/gh.md": False,
     "tutorials/initialization_multistart.md": False,
     "tutorials/real_data.md": False,
+    "tutorials/using_a_fit.md": False,
     "tutorials/backends.md": False,
     "tutorials/divergences.md": False,
 }
