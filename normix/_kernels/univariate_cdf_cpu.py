@@ -546,12 +546,19 @@ def _single_law(law):
 
 
 def _apply(what, v, m, g, s, p, a, b):
+    """The kernel over the broadcast of the arguments, run with the axes along which the law is constant last.
+
+    With that order consecutive elements share (p, a, b), so ψ is computed once per law and
+    part (K laws at n points each: K evaluations of ψ, not n K).
+    """
     arrays = np.broadcast_arrays(*(np.asarray(z, dtype=np.float64) for z in (v, m, g, s, p, a, b)))
     shape = arrays[0].shape
-    flat = [np.ascontiguousarray(z).ravel() for z in arrays]
+    law_constant = [k for k in range(len(shape)) if all(z.strides[k] == 0 for z in arrays[1:])]
+    order = [k for k in range(len(shape)) if k not in law_constant] + law_constant
+    flat = [np.ascontiguousarray(np.transpose(z, order)).ravel() for z in arrays]
     out = np.empty(flat[0].size)
     _kernel.run(out.size, what, *flat, out)
-    return out.reshape(shape)
+    return np.transpose(out.reshape([shape[k] for k in order]), np.argsort(order))
 
 
 def univariate_logcdf(x, m, g, s, p, a, b):

@@ -181,6 +181,17 @@ def test_quantile_whose_root_lies_across_the_centre():
         np.testing.assert_allclose(np.exp(cpu.univariate_logcdf(x, *law)), q, rtol=1e-13)
 
 
+def test_broadcast_of_points_and_laws_is_elementwise():
+    """x of shape (2, 1, 3) against laws varying along axis 1 (evaluated law-major inside): each entry as alone."""
+    x = np.linspace(-3.0, 3.0, 6).reshape(2, 1, 3)
+    b = np.linspace(0.5, 2.0, 4)[:, None]
+    values = cpu.univariate_logcdf(x, 0.0, 0.2, 1.0, -0.5, 1.0, b)
+    xs, bs = np.broadcast_arrays(x, b)
+    one_by_one = [cpu.univariate_logcdf(np.array([u]), 0.0, 0.2, 1.0, -0.5, 1.0, v)[0] for u, v in zip(xs.ravel(), bs.ravel())]
+    assert values.shape == (2, 4, 3)
+    np.testing.assert_array_equal(values, np.reshape(one_by_one, values.shape))
+
+
 def test_edges():
     law = LAWS["nig"]
     assert cpu.univariate_logcdf(-np.inf, *law) == -np.inf and cpu.univariate_logcdf(np.inf, *law) == 0.0
