@@ -4,5 +4,6 @@ Losses are positive (L = -wᵀX); see :mod:`normix.risk.measures` for the conven
 :mod:`normix.risk.tail` for the closed forms.
 """
 from normix.risk.measures import expected_shortfall, risk_contributions, tail_risk, value_at_risk
+from normix.risk.stress import StressResult, stress
 
-__all__ = ["expected_shortfall", "risk_contributions", "tail_risk", "value_at_risk"]
+__all__ = ["StressResult", "expected_shortfall", "risk_contributions", "stress", "tail_risk", "value_at_risk"]

@@ -60,6 +60,19 @@ def _conditional_at(v, m, g, s, sigma_w, mu, gamma, post):
     return mu - ratio * (v - m)[..., None] + (gamma + g[..., None] * ratio) * post[..., None]
 
 
+def law_measures(m, g, s, p, a, b, levels, backend):
+    """(VaR, ES) of the losses L = m + gY + s√Y Z (arrays of shape (K,)) at ``levels`` (n,), each (K, n).
+
+    p, a, b are scalars or (K,) arrays; no argument is checked.
+    """
+    q = 1.0 - levels
+    m, g, s = m[:, None], g[:, None], s[:, None]
+    p, a, b = (x[..., None] if np.ndim(x) else x for x in (p, a, b))
+    v = dispatch.kernels(backend).univariate_isf(q, m, g, s, p, a, b)
+    S, T, J = tail.tail_quantities(v, m, g, s, p, a, b, backend)
+    return v, v + tail.excess_mean(v, m, g, s, S, T, J, backend) / q
+
+
 def _program(backend, kind):
     """The function (W, levels, μ, γ, L_Σ, p, a, b) -> result of ``kind`` on ``backend``."""
     xp = dispatch.array_namespace(backend)
@@ -67,6 +80,8 @@ def _program(backend, kind):
 
     def run(W, levels, mu, gamma, L_Sigma, p, a, b):
         m, g, s, sigma_w = loss_laws(W, mu, gamma, L_Sigma, xp)
+        if kind == "es":
+            return law_measures(m, g, s, p, a, b, levels, backend)
         q = 1.0 - levels
         m2, g2, s2 = m[:, None], g[:, None], s[:, None]
         v = isf(q, m2, g2, s2, p, a, b)
@@ -75,9 +90,6 @@ def _program(backend, kind):
         if kind == "var_gradient":
             post = tail.posterior_mean_at(v, m2, g2, s2, p, a, b, backend)
             return -_conditional_at(v, m2, g2, s2, sigma_w, mu, gamma, post)
-        if kind == "es":
-            S, T, J = tail.tail_quantities(v, m2, g2, s2, p, a, b, backend)
-            return v, v + tail.excess_mean(v, m2, g2, s2, S, T, J, backend) / q
         S, T, J, post = tail.tail_quantities(v, m2, g2, s2, p, a, b, backend, posterior=True)
         es = v + tail.excess_mean(v, m2, g2, s2, S, T, J, backend) / q
         at_v = _conditional_at(v, m2, g2, s2, sigma_w, mu, gamma, post)
