@@ -11,6 +11,12 @@
 ``normix fit --demo``
     The same on the daily log-returns of the S&P 500 and the NASDAQ Composite shipped
     with the ``arch`` package (``pip install "normix[data]"``).
+``normix risk MODEL.json --weights 0.6,0.4 --level 0.99 0.975``
+    VaR, expected shortfall and Euler contributions of a portfolio under a saved model
+    (:mod:`normix.cli.risk`).
+``normix backtest DATA --family nig --window 1000 --weights 0.6,0.4 --level 0.99``
+    Rolling-window VaR/ES backtest with the Kupiec, Christoffersen and Z2 tests
+    (:mod:`normix.cli.backtest`).
 ``normix demo``
     Checks the Bessel kernel against scipy and times it against the floor, then fits
     all four families to data drawn from a known GH model.
@@ -19,32 +25,14 @@ Exit status: 0 on success; 1 if a family's fit failed; 2 for bad arguments or da
 (one line on stderr, no traceback).
 """
 import argparse
-import math
 import sys
 
+import normix.cli.arguments as arguments
+import normix.cli.backtest as backtest
+import normix.cli.risk as risk
 from normix.cli.data import DataError
 
 FAMILY_CHOICES = ("gh", "nig", "vg", "ninvg", "all")
-
-
-def _max_iter(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
-
-
-def _tol(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
 
 
 def fit_command(args, out, err):
@@ -52,19 +40,11 @@ def fit_command(args, out, err):
     from normix.cli.data import demo_returns, load_data
     from normix.cli.fit import run
 
+    arguments.check_source(args)
     if args.demo:
-        if args.data is not None:
-            raise DataError("give either DATA or --demo, not both")
-        used = [flag for flag, value in (("--columns", args.columns), ("--returns", args.returns),
-                                         ("--dropna", args.dropna)) if value]
-        if used:
-            raise DataError(f"{', '.join(used)} apply to DATA; --demo uses its own data (daily log-returns)")
         names, X = demo_returns()
         source = "S&P 500 and NASDAQ daily log-returns (arch.data)"
     else:
-        if args.data is None:
-            raise DataError("give a DATA file (CSV, TSV, Parquet or .npy) or --demo")
-
         def warn(message):
             err.write(f"normix fit: {message}\n")
 
@@ -97,8 +77,9 @@ def build_parser():
                           "(default: none, fit the values as they are)")
     fit.add_argument("--dropna", action="store_true", help="drop rows holding missing or non-finite values "
                                                            "(default: report them and stop)")
-    fit.add_argument("--max-iter", type=_max_iter, default=500, help="EM iteration budget per family (default 500)")
-    fit.add_argument("--tol", type=_tol, default=1e-5,
+    fit.add_argument("--max-iter", type=arguments.positive_int, default=500,
+                     help="EM iteration budget per family (default 500)")
+    fit.add_argument("--tol", type=arguments.positive_float, default=1e-5,
                      help="EM tolerance on the relative change of mu, gamma, L_Sigma (default 1e-5)")
     fit.add_argument("--backend", choices=("cpu", "jax"), default="cpu",
                      help="E-step and M-step kernels: numba (cpu, default) or JAX")
@@ -111,6 +92,8 @@ def build_parser():
     demo.add_argument("--n", type=int, default=20_000, help="rows to generate (default 20000)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     demo.set_defaults(handler=demo_command)
+    risk.add_parser(sub)
+    backtest.add_parser(sub)
     return parser
 
 
