@@ -1,9 +1,15 @@
 """Portfolio risk under a fitted mixture: exact VaR, expected shortfall and Euler contributions.
 
+Rolling backtests of the forecasts: :func:`~normix.risk.backtest.backtest` and
+:func:`~normix.risk.backtest_plot.plot_backtest`.
+
 Losses are positive (L = -wᵀX); see :mod:`normix.risk.measures` for the conventions and
 :mod:`normix.risk.tail` for the closed forms.
 """
+from normix.risk.backtest import BacktestResult, backtest
+from normix.risk.backtest_plot import plot_backtest
 from normix.risk.measures import expected_shortfall, risk_contributions, tail_risk, value_at_risk
 from normix.risk.stress import StressResult, stress
 
-__all__ = ["StressResult", "expected_shortfall", "risk_contributions", "stress", "tail_risk", "value_at_risk"]
+__all__ = ["BacktestResult", "StressResult", "backtest", "expected_shortfall", "plot_backtest", "risk_contributions",
+           "stress", "tail_risk", "value_at_risk"]
