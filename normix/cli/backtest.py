@@ -8,6 +8,10 @@ goes to stderr when it is a terminal (``--progress`` / ``--no-progress`` force i
 The summary (refits and their statuses, exceedances, the test table) is printed;
 ``--out DIR`` also writes ``backtest.json`` (the series, the tests, the refits),
 ``summary.txt`` and, with matplotlib, ``backtest.png``.
+
+Exit status 0 when the backtest ran (refits that failed or hit their budget are
+counted in the summary, by status); 2 for bad arguments or data, with one line on
+stderr.
 """
 import argparse
 import json
