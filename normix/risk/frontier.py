@@ -23,11 +23,12 @@ class EfficientFrontier:
 
     Attributes
     ----------
-    targets, returns, risks : ndarray, shape (n,)
-        Return targets, the expected returns and the risks of the optimal portfolios.
-    weights : ndarray, shape (n, d)
-    success : ndarray of bool, shape (n,)
-        Whether each optimisation converged to a feasible point
+    targets, returns, risks : ndarray
+        Return targets, the expected returns and the risks of the optimal portfolios, shape (n,).
+    weights : ndarray
+        Their weights, shape (n, d).
+    success : ndarray
+        Whether each optimisation converged to a feasible point, shape (n,)
         (:class:`~normix.risk.optimize.PortfolioResult`).
     messages : tuple of str
     measure : str

@@ -46,7 +46,8 @@ class PortfolioResult:
 
     Attributes
     ----------
-    weights : ndarray, shape (d,)
+    weights : ndarray
+        The optimal weights, shape (d,).
     risk : float
         ρ(weights): ES or VaR of the loss at ``level``, or the variance of the return.
     expected_return : float

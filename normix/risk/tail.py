@@ -35,11 +35,11 @@ for p < -1, and GIG(p + 1, 0, b) is a law only then.  For p >= -1:
   E[L⁺] = ∞ and ES = +∞;
 * g = 0: L = m + s√Y Z is a scaled Student t with -2p degrees of freedom; T does not
   enter (g T = 0) and J is finite exactly when p < -½, otherwise ES = +∞;
-* g < 0: the upper tail of L is exponential (Φ(-z(y)) <= e^(-x'|g'|) e^(-g'² y/2) kills
+* g < 0: the upper tail of L is exponential (Φ(-z(y)) <= e^(x'g') e^(-g'² y/2) kills
   the heavy tail of Y), T is finite, but the size-biased law does not exist.  T is then
   the limit ε → 0 of E[Y e^(-εY/2) 1{L > v}] = exp(ψ(p + 1, ε, b) - ψ(p, 0, b)) S₊(ε),
   S₊(ε) the survival function under GIG(p + 1, ε, b), taken at ε = ``TILT`` g'².  The
-  relative change is ε E[Y² Φ(-z)]/(2T) ≈ ``TILT`` g'² y*/2 with y* ~ max(1, x'/|g'|) the
+  relative change is ε E[Y² Φ(-z)]/(2T) ≈ ``TILT`` g'² y*/2 with y* ~ max(1, -x'/g') the
   scale of Y on the event, below 1e-15 for every tail the univariate kernels resolve.
 
 Cancellation.  ψ holds the term -√(ab), so J and E[Y | L = v] combine numbers of size

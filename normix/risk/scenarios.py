@@ -38,8 +38,8 @@ class StressResult:
     ----------
     columns : tuple of int
         The shocked columns A, in the order of ``scenarios``' columns.
-    scenarios : array, shape (S, d_A)
-        The shocked values x_A, one row per scenario.
+    scenarios : array
+        The shocked values x_A, one row per scenario, shape (S, d_A).
     mean : array
         E[L | x_A] (or E[R | x_A] = -E[L | x_A] with ``returns=True``), shape (S, K).
     value_at_risk, expected_shortfall : array
