@@ -44,7 +44,7 @@ import numpy as np
 from normix._kernels import dispatch
 from normix._validation import is_traced
 from normix.mixtures._compiled import compiled
-from normix.risk import tail
+from normix.risk.tail import excess_mean, posterior_mean_at, tail_quantities
 from normix.risk.checks import check_flag, check_levels, check_measure, check_model, check_portfolios
 
 
@@ -69,8 +69,8 @@ def law_measures(m, g, s, p, a, b, levels, backend):
     m, g, s = m[:, None], g[:, None], s[:, None]
     p, a, b = (x[..., None] if np.ndim(x) else x for x in (p, a, b))
     v = dispatch.kernels(backend).univariate_isf(q, m, g, s, p, a, b)
-    S, T, J = tail.tail_quantities(v, m, g, s, p, a, b, backend)
-    return v, v + tail.excess_mean(v, m, g, s, S, T, J, backend) / q
+    S, T, J = tail_quantities(v, m, g, s, p, a, b, backend)
+    return v, v + excess_mean(v, m, g, s, S, T, J, backend) / q
 
 
 def _program(backend, kind):
@@ -88,10 +88,10 @@ def _program(backend, kind):
         if kind == "var":
             return v
         if kind == "var_gradient":
-            post = tail.posterior_mean_at(v, m2, g2, s2, p, a, b, backend)
+            post = posterior_mean_at(v, m2, g2, s2, p, a, b, backend)
             return -_conditional_at(v, m2, g2, s2, sigma_w, mu, gamma, post)
-        S, T, J, post = tail.tail_quantities(v, m2, g2, s2, p, a, b, backend, posterior=True)
-        es = v + tail.excess_mean(v, m2, g2, s2, S, T, J, backend) / q
+        S, T, J, post = tail_quantities(v, m2, g2, s2, p, a, b, backend, posterior=True)
+        es = v + excess_mean(v, m2, g2, s2, S, T, J, backend) / q
         at_v = _conditional_at(v, m2, g2, s2, sigma_w, mu, gamma, post)
         beyond = mu * S[..., None] + gamma * T[..., None] - (sigma_w / s[:, None])[:, None, :] * J[..., None]
         return es, -beyond / q[:, None] - (1.0 - S / q)[..., None] * at_v

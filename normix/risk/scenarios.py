@@ -25,7 +25,7 @@ from normix._kernels import dispatch
 from normix._validation import as_real_array, is_traced
 from normix.mixtures.affine import check_columns
 from normix.mixtures.conditional import condition
-from normix.risk import tail
+from normix.risk.tail import log_normalizer_parts
 from normix.risk.checks import check_flag, check_levels, check_model, check_portfolios
 from normix.risk.measures import law_measures
 
@@ -129,7 +129,7 @@ def stress(model, shocks, weights, level, returns=False, backend="cpu"):
     held = s > 0.0
     s_safe = xp.where(held, s, 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        scaled = tail.log_normalizer_parts(xp.stack([p + 1.0, p]), xp.stack([a, a]), xp.stack([b, b]), backend)[0]
+        scaled = log_normalizer_parts(xp.stack([p + 1.0, p]), xp.stack([a, a]), xp.stack([b, b]), backend)[0]
         mean_y = xp.exp(scaled[0] - scaled[1])[:, None]
         mean = m + xp.where(g == 0.0, 0.0, g * xp.where(g == 0.0, 1.0, mean_y))
         shape = m.shape
