@@ -331,10 +331,14 @@ UNIVARIATE_CDF_WINDOW_DROP = 40.0
 UNIVARIATE_CDF_STEP_FLAT = 0.235
 UNIVARIATE_CDF_STEP_PEAK = 0.70
 # Most nodes of one quadrature (the numba twin uses ceil(window / h) + 1, the JAX twin always
-# this many).  Windows longer than UNIVARIATE_CDF_MAX_NODES * h occur only for single-exponential
-# tails of the integrand in t: Gamma (b = 0) with p below ~0.3 near x = m, InverseGamma (a = 0)
-# with |p| below ~0.3; there the step is stretched to fit and the accuracy degrades gracefully.
+# this many).  Single-exponential tails of the integrand in t (Gamma, b = 0, as t -> -inf and
+# InverseGamma, a = 0, as t -> +inf, where Φ tends to 1/2 or 1) are cut where exp(ℓ) is c e^(pt)
+# to UNIVARIATE_CDF_TAIL_EPS relative, and the trapezoid lattice beyond the cut is summed in
+# closed form (a geometric series), so no window needs more nodes than this.
 UNIVARIATE_CDF_MAX_NODES = 512
+UNIVARIATE_CDF_TAIL_EPS = 1e-17
+# Beyond the cut of a tail where Φ(σz) -> 1, |σz| >= UNIVARIATE_CDF_TAIL_Z (Φ(-19) ~ 1e-80).
+UNIVARIATE_CDF_TAIL_Z = 20.0
 # The window never leaves |t| <= UNIVARIATE_CDF_MAX_LOG_Y (y = e^t stays far from overflow).
 UNIVARIATE_CDF_MAX_LOG_Y = 690.0
 # Safeguarded Newton for the peak of ℓ: at most UNIVARIATE_CDF_PEAK_STEPS steps, each at most

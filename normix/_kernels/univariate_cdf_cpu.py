@@ -60,16 +60,22 @@ in t affords.  With w = σz = 2K sinh(τ/2), τ = ±(t - t0) > 0 on the side whe
 
 (subtract the Heaviside step, then fold the two halves of the remainder at w = 0).  Both pieces
 are smooth on finite ranges and taken by Gauss-Legendre: the first in τ up to the drop of the
-window, the second in w on [0, UNIVARIATE_CDF_SPLIT_W]; since ℓ_Y is concave, the ratio bound
+window (or up to the cut of a single-exponential side, e^(pt) integrated in closed form beyond), the second in w on [0, UNIVARIATE_CDF_SPLIT_W]; since ℓ_Y is concave, the ratio bound
 keeps g(-w)/g(0) <= e^(W/4), so nothing is lost beyond W.  Nodes are placed in (τ, w) relative
 to t0, so a step far below the resolution of t (K up to 1e150, the power-law tail of a = 0) is
 still exact; on the side integrated, t0 lies beyond the mode of Y, so ℓ_Y decreases over the first
 piece.  Where |ℓ(t*)| > UNIVARIATE_CDF_LAPLACE_LEVEL the window cannot be resolved in float64 and
 log P is the Laplace value ℓ(t*) + ½ log(2π/κ) - ψ, far inside the 1e-10 relative accuracy of log P.
 
-Limits.  Windows of single-exponential tails longer than the node cap (|p| < ~0.3 with a = 0
-or b = 0, near x = m) stretch the step h and lose accuracy gracefully; |x - m| above ~1e150 s
-overflows x'² in the peak's first guess (finite but inaccurate values).
+Single-exponential tails.  Where Φ(σz) tends to 1/2 or 1 at an end of t and the subordinator's
+factor decays only as e^(pt) there (b = 0 as t -> -inf, a = 0 as t -> +inf), the window would be
+40/|p| long.  Beyond a cut where exp(ℓ) is c e^(pt) to 1e-17 relative (``_tail_cut``), the
+trapezoid lattice continues as a geometric series, summed in closed form: e^(ℓ(t_c)) r/(1 - r),
+r = e^(-|p| h).  The lattice sum stays that of the whole line, so the rule keeps its geometric
+convergence for every p.
+
+Limits.  |x - m| above ~1e150 s overflows x'² in the peak's first guess (finite but inaccurate
+values).
 
 References: L. N. Trefethen, J. A. C. Weideman (2014), The exponentially convergent
 trapezoidal rule, SIAM Review 56(3), 385-458; M. Mächler (2012), Accurately computing
@@ -96,6 +102,8 @@ from normix._kernels._constants import (
     UNIVARIATE_CDF_SERIAL_MAX_SIZE,
     UNIVARIATE_CDF_STEP_FLAT,
     UNIVARIATE_CDF_STEP_PEAK,
+    UNIVARIATE_CDF_TAIL_EPS,
+    UNIVARIATE_CDF_TAIL_Z,
     UNIVARIATE_CDF_WINDOW_DROP,
     UNIVARIATE_CDF_GL_FAR,
     UNIVARIATE_CDF_GL_NEAR,
@@ -206,9 +214,17 @@ def _peak(xs, gs, p, a, b, sigma):
 
 @scalar_core
 def _end(t_peak, level, reach, direction, xs, gs, p, a, b, sigma):
-    """An end of the window on the side ``direction`` (±1) of the peak where ℓ <= level (module docstring)."""
+    """An end of the window on the side ``direction`` (±1) of the peak where ℓ <= level (module docstring).
+
+    Keeps the bracket (inner, safe): ℓ > level at inner, ℓ <= level at safe.  Above the level,
+    Newton (or a step of ``reach``) moves outwards, halving back towards a known safe point;
+    below it by more than UNIVARIATE_CDF_END_SLACK, Newton moves inwards while it shrinks the
+    bracket by at least an eighth, bisection otherwise (a double-exponential wall, where Newton
+    crawls one unit per step).
+    """
     limit = direction * UNIVARIATE_CDF_MAX_LOG_Y
     safe = limit
+    inner = t_peak
     t = t_peak + direction * reach
     for _ in range(UNIVARIATE_CDF_END_STEPS):
         if direction * (t - limit) >= 0.0:
@@ -220,9 +236,18 @@ def _end(t_peak, level, reach, direction, xs, gs, p, a, b, sigma):
                 safe = t
             if gap > -UNIVARIATE_CDF_END_SLACK:
                 break
-        new = t - gap / slope if direction * slope < 0.0 else t + direction * reach
-        if direction * (new - t_peak) <= 0.0:
-            new = 0.5 * (t + t_peak)
+            width = direction * (safe - inner)
+            new = t - gap / slope if direction * slope < 0.0 else math.nan
+            if not (0.125 * width <= direction * (new - inner) <= 0.875 * width):
+                new = 0.5 * (inner + safe)
+        else:
+            if direction * (t - inner) > 0.0:
+                inner = t
+            new = t - gap / slope if direction * slope < 0.0 else t + direction * reach
+            if direction * (new - t_peak) <= 0.0:
+                new = 0.5 * (t + t_peak)
+            if safe != limit and direction * (new - safe) >= 0.0:
+                new = 0.5 * (inner + safe)
         t = new
     return safe
 
@@ -233,6 +258,16 @@ def _ell_y(t, p, a, b):
     ay = 0.5 * a * math.exp(t) if a > 0.0 else 0.0
     by = 0.5 * b * math.exp(-t) if b > 0.0 else 0.0
     return p * t - ay - by, p - ay + by, -ay - by
+
+
+@scalar_core
+def _subordinator_cut(p, a, b, direction):
+    """t beyond which (side ``direction``) exp(ℓ_Y) is e^(pt) to UNIVARIATE_CDF_TAIL_EPS: b = 0 towards -inf, a = 0 towards +inf; ±inf otherwise."""
+    if direction < 0.0 and b == 0.0:
+        return math.log(2.0 * UNIVARIATE_CDF_TAIL_EPS / a)
+    if direction > 0.0 and a == 0.0:
+        return math.log(b / (2.0 * UNIVARIATE_CDF_TAIL_EPS))
+    return direction * math.inf
 
 
 @scalar_core
@@ -268,11 +303,17 @@ def _split_integral(xs, gs, p, a, b, sigma):
             new = 0.5 * (lo + hi)
         tau = new
     tau_end = hi if hi < math.inf else tau
+    # a single-exponential far side (e^(pt) beyond its cut) is integrated in closed form there
+    tau_cut = direction * (_subordinator_cut(p, a, b, direction) - t0)
+    exponential_tail = 0.0
+    if tau_cut < tau_end:
+        tau_end = max(tau_cut, 0.0)
+        exponential_tail = math.exp(_ell_y(t0 + direction * tau_end, p, a, b)[0] - top) / abs(p)
     half = 0.5 * tau_end
     far = 0.0
     for i in range(UNIVARIATE_CDF_GL_FAR):
         far += _GL_FAR_W[i] * math.exp(_ell_y(t0 + direction * half * (1.0 + _GL_FAR_X[i]), p, a, b)[0] - top)
-    far *= half
+    far = far * half + exponential_tail
     # the step's correction ∫_0^W Φ(-w) [g(-w) - g(w)] dw, g(w) = exp(ℓ_Y(t(w))) dt/dw, τ(w) = 2 asinh(w / 2K)
     half_w = 0.5 * UNIVARIATE_CDF_SPLIT_W
     near = 0.0
@@ -286,6 +327,40 @@ def _split_integral(xs, gs, p, a, b, sigma):
         near += _GL_NEAR_W[i] * 0.5 * math.erfc(w * _SQRT_HALF) * (dead - alive) * jac
     near *= half_w
     return True, top + math.log(far + near)
+
+
+@scalar_core
+def _tail_cut(xs, gs, p, a, b, sigma, direction):
+    """Where the side ``direction`` (±1) of exp(ℓ) becomes c e^(pt) to UNIVARIATE_CDF_TAIL_EPS; ±inf (its own side) if it decays faster.
+
+    Towards t -> -inf (Gamma, b = 0): a e^t/2 <= ε, and Φ(σz) at its limit: Φ(-σg'√y) -> 1/2
+    (x' = 0) within |g'|√y φ(0) <= ε, or Φ -> 1 (σx' > 0) once √y <= |x'|/Z and g'²y <= 1, so
+    σz >= Z - 1.  Towards t -> +inf (InverseGamma, a = 0) the same with (x', e^(-t)) and
+    (g', e^t) exchanged.  Where Φ(σz) -> 0 the tail is double-exponential: no cut.
+    """
+    if direction < 0.0:
+        if b != 0.0 or sigma * xs < 0.0:
+            return -math.inf
+        near, far = xs, gs
+    else:
+        if a != 0.0 or sigma * gs > 0.0:
+            return math.inf
+        near, far = -gs, -xs
+    # in the variable w = direction * t (the tail at w -> +inf), e^(-w) plays y (or 1/y)
+    w = direction * _subordinator_cut(p, a, b, direction)
+    if near == 0.0:
+        if far != 0.0:
+            w = max(w, -2.0 * math.log(UNIVARIATE_CDF_TAIL_EPS * math.sqrt(2.0 * math.pi) / abs(far)))
+    else:
+        w = max(w, -2.0 * math.log(abs(near) / UNIVARIATE_CDF_TAIL_Z), 2.0 * math.log(max(abs(far), 1e-300)))
+    return direction * w
+
+
+@scalar_core
+def _geometric_tail(t, xs, gs, p, a, b, sigma, top, h):
+    """Σ_{k>=1} exp(ℓ(t ± k h) - top) beyond a cut where exp(ℓ) = c e^(pt): e^(ℓ(t) - top) r/(1 - r), r = e^(-|p| h)."""
+    rate = abs(p) * h
+    return math.exp(_ell(t, xs, gs, p, a, b, sigma)[0] - top - rate) / -math.expm1(-rate)
 
 
 @scalar_core
@@ -307,10 +382,22 @@ def _log_integral(xs, gs, p, a, b, sigma):
     t_hi = _end(t_peak, level, reach, 1.0, xs, gs, p, a, b, sigma)
     if xs * gs > 0.0 and t_lo < math.log(xs / gs) < t_hi:
         kappa = max(kappa, xs * gs)
+    cut_lo = _tail_cut(xs, gs, p, a, b, sigma, -1.0)
+    cut_hi = _tail_cut(xs, gs, p, a, b, sigma, 1.0)
+    tail_lo = cut_lo > t_lo
+    tail_hi = cut_hi < t_hi
+    if tail_lo:
+        t_lo = min(cut_lo, t_peak)
+    if tail_hi:
+        t_hi = max(cut_hi, t_peak)
     h = 1.0 / math.sqrt(1.0 / UNIVARIATE_CDF_STEP_FLAT**2 + kappa / UNIVARIATE_CDF_STEP_PEAK**2)
-    n = min(int(math.ceil((t_hi - t_lo) / h)) + 1, UNIVARIATE_CDF_MAX_NODES)
+    n = max(min(int(math.ceil((t_hi - t_lo) / h)) + 1, UNIVARIATE_CDF_MAX_NODES), 2)
     h = (t_hi - t_lo) / (n - 1)
     total = 0.0
+    if tail_lo:
+        total += _geometric_tail(t_lo, xs, gs, p, a, b, sigma, top, h)
+    if tail_hi:
+        total += _geometric_tail(t_hi, xs, gs, p, a, b, sigma, top, h)
     for k in range(n):
         t = t_lo + k * h
         r = math.exp(0.5 * t)
@@ -555,7 +642,8 @@ def _apply(what, v, m, g, s, p, a, b):
     shape = arrays[0].shape
     law_constant = [k for k in range(len(shape)) if all(z.strides[k] == 0 for z in arrays[1:])]
     order = [k for k in range(len(shape)) if k not in law_constant] + law_constant
-    flat = [np.ascontiguousarray(np.transpose(z, order)).ravel() for z in arrays]
+    # fresh C-ordered copies: numba reads the flags of broadcast views with a FutureWarning
+    flat = [np.array(np.transpose(z, order), order="C").ravel() for z in arrays]
     out = np.empty(flat[0].size)
     _kernel.run(out.size, what, *flat, out)
     return np.transpose(out.reshape([shape[k] for k in order]), np.argsort(order))

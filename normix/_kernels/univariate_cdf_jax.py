@@ -34,6 +34,8 @@ from normix._kernels._constants import (
     UNIVARIATE_CDF_PEAK_TOL,
     UNIVARIATE_CDF_STEP_FLAT,
     UNIVARIATE_CDF_STEP_PEAK,
+    UNIVARIATE_CDF_TAIL_EPS,
+    UNIVARIATE_CDF_TAIL_Z,
     UNIVARIATE_CDF_WINDOW_DROP,
     UNIVARIATE_CDF_GL_FAR,
     UNIVARIATE_CDF_GL_NEAR,
@@ -59,6 +61,37 @@ def _ell_y(t, p, a, b):
     ay = jnp.where(a > 0.0, 0.5 * a * jnp.exp(jnp.where(a > 0.0, t, 0.0)), 0.0)
     by = jnp.where(b > 0.0, 0.5 * b * jnp.exp(jnp.where(b > 0.0, -t, 0.0)), 0.0)
     return p * t - ay - by, p - ay + by, -ay - by
+
+
+def _subordinator_cut(p, a, b, direction):
+    """t beyond which (side ``direction``) exp(ℓ_Y) is e^(pt) to UNIVARIATE_CDF_TAIL_EPS; ±inf where that side is not single-exponential."""
+    lower = (direction < 0.0) & (b == 0.0)
+    upper = (direction > 0.0) & (a == 0.0)
+    level = jnp.where(lower, a, jnp.where(upper, b, 1.0))
+    cut = jnp.log(2.0 * UNIVARIATE_CDF_TAIL_EPS / level)
+    return jnp.where(lower, cut, jnp.where(upper, -cut, direction * jnp.inf))
+
+
+def _tail_cut(xs, gs, p, a, b, sigma, direction):
+    """Where the side ``direction`` of exp(ℓ) becomes c e^(pt) to UNIVARIATE_CDF_TAIL_EPS (numba twin's ``_tail_cut``); ±inf (its own side) if it decays faster."""
+    lower = direction < 0.0
+    near = jnp.where(lower, xs, -gs)
+    far = jnp.where(lower, gs, -xs)
+    fast = jnp.where(lower, (b != 0.0) | (sigma * xs < 0.0), (a != 0.0) | (sigma * gs > 0.0))
+    w = direction * _subordinator_cut(p, a, b, direction)
+    safe_far = jnp.where(far != 0.0, jnp.abs(far), 1.0)
+    safe_near = jnp.where(near != 0.0, jnp.abs(near), 1.0)
+    half = jnp.where(far != 0.0, jnp.maximum(w, -2.0 * jnp.log(UNIVARIATE_CDF_TAIL_EPS * jnp.sqrt(2.0 * jnp.pi) / safe_far)), w)
+    one = jnp.maximum(w, jnp.maximum(-2.0 * jnp.log(safe_near / UNIVARIATE_CDF_TAIL_Z),
+                                     2.0 * jnp.log(jnp.maximum(jnp.abs(far), 1e-300))))
+    w = jnp.where(near == 0.0, half, one)
+    return jnp.where(fast, direction * jnp.inf, direction * w)
+
+
+def _geometric_tail(t, xs, gs, p, a, b, sigma, top, h):
+    """Σ_{k>=1} exp(ℓ(t ± k h) - top) beyond a cut where exp(ℓ) = c e^(pt): e^(ℓ(t) - top) r/(1 - r), r = e^(-|p| h)."""
+    rate = jnp.abs(p) * h
+    return jnp.exp(_ell(t, xs, gs, p, a, b, sigma)[0] - top - rate) / -jnp.expm1(-rate)
 
 
 def _split(xs, gs, p, a, b, sigma, fixed):
@@ -97,6 +130,9 @@ def _split(xs, gs, p, a, b, sigma, fixed):
     start = (tau, jnp.zeros_like(tau), jnp.full_like(tau, jnp.inf), jnp.zeros(tau.shape, bool))
     tau, _, hi, _ = jax.lax.fori_loop(0, 4 * UNIVARIATE_CDF_END_STEPS, newton, start)
     tau_end = jnp.where(applies, jnp.where(hi < jnp.inf, hi, tau), 1.0)
+    tau_cut = direction * (_subordinator_cut(fp, fa, fb, direction) - t0)
+    cut = applies & (tau_cut < tau_end)
+    tau_end = jnp.where(cut, jnp.maximum(tau_cut, 0.0), tau_end)
     half = 0.5 * tau_end
     # live quantities: ℓ_Y with the live (p, a, b) at nodes placed from the fixed ones; the step's
     # argument 2K sinh((±τ + direction (t0_fixed - t0))/2) with the live K and t0
@@ -107,6 +143,8 @@ def _split(xs, gs, p, a, b, sigma, fixed):
     shift = direction * (t0 - (lxl - lgl))
     t_far = t0[..., None] + (direction * half)[..., None] * (1.0 + _GL_FAR_X)
     far = half * jnp.sum(_GL_FAR_W * jnp.exp(_ell_y(t_far, p[..., None], a[..., None], b[..., None])[0] - top[..., None]), axis=-1)
+    exponential = jnp.exp(_ell_y(t0 + direction * tau_end, p, a, b)[0] - top) / jnp.where(cut, jnp.abs(p), 1.0)
+    far = far + jnp.where(cut, exponential, 0.0)
     half_w = 0.5 * UNIVARIATE_CDF_SPLIT_W
     w = half_w * (1.0 + _GL_NEAR_X)
     c = 0.5 * w / k_fixed[..., None]
@@ -200,23 +238,34 @@ def _peak(xs, gs, p, a, b, sigma):
 
 
 def _end(t_peak, level, reach, direction, xs, gs, p, a, b, sigma):
+    """An end of the window where ℓ <= level: the numba twin's bracketed Newton and bisection (its ``_end``)."""
     limit = direction * UNIVARIATE_CDF_MAX_LOG_Y
 
     def newton(_, state):
-        t, safe, done = state
+        t, inner, safe, done = state
         inside = direction * (t - limit) < 0.0
         value, slope, _ = _ell(jnp.where(inside, t, t_peak), xs, gs, p, a, b, sigma)
         gap = value - level
         below = inside & (gap <= 0.0) & ~done
         safe = jnp.where(below & (direction * (t - safe) < 0.0), t, safe)
+        above = inside & (gap > 0.0) & ~done
+        inner = jnp.where(above & (direction * (t - inner) > 0.0), t, inner)
         done = done | ~inside | (below & (gap > -UNIVARIATE_CDF_END_SLACK))
         descending = direction * slope < 0.0
-        new = jnp.where(descending, t - gap / jnp.where(descending, slope, 1.0), t + direction * reach)
-        new = jnp.where(direction * (new - t_peak) <= 0.0, 0.5 * (t + t_peak), new)
-        return jnp.where(done, t, new), safe, done
+        step = t - gap / jnp.where(descending, slope, 1.0)
+        # below the level: Newton inwards while it shrinks the bracket by an eighth, else bisection
+        width = direction * (safe - inner)
+        shrinks = descending & (0.125 * width <= direction * (step - inner)) & (direction * (step - inner) <= 0.875 * width)
+        from_below = jnp.where(shrinks, step, 0.5 * (inner + safe))
+        # above it: Newton (or a step of reach) outwards, halving back towards a known safe point
+        outwards = jnp.where(descending, step, t + direction * reach)
+        outwards = jnp.where(direction * (outwards - t_peak) <= 0.0, 0.5 * (t + t_peak), outwards)
+        outwards = jnp.where((safe != limit) & (direction * (outwards - safe) >= 0.0), 0.5 * (inner + safe), outwards)
+        new = jnp.where(gap <= 0.0, from_below, outwards)
+        return jnp.where(done, t, new), inner, safe, done
 
-    start = (t_peak + direction * reach, jnp.full_like(t_peak, limit), jnp.zeros(t_peak.shape, bool))
-    return jax.lax.fori_loop(0, UNIVARIATE_CDF_END_STEPS, newton, start)[1]
+    start = (t_peak + direction * reach, t_peak, jnp.full_like(t_peak, limit), jnp.zeros(t_peak.shape, bool))
+    return jax.lax.fori_loop(0, UNIVARIATE_CDF_END_STEPS, newton, start)[2]
 
 
 def _log_integral(xs, gs, p, a, b, sigma):
@@ -229,6 +278,12 @@ def _log_integral(xs, gs, p, a, b, sigma):
     level = top - UNIVARIATE_CDF_WINDOW_DROP
     t_lo = _end(t_peak, level, reach, -1.0, *fixed, sigma)
     t_hi = _end(t_peak, level, reach, 1.0, *fixed, sigma)
+    cut_lo = _tail_cut(*fixed, sigma, -1.0)
+    cut_hi = _tail_cut(*fixed, sigma, 1.0)
+    tail_lo = cut_lo > t_lo
+    tail_hi = cut_hi < t_hi
+    t_lo = jnp.where(tail_lo, jnp.minimum(cut_lo, t_peak), t_lo)
+    t_hi = jnp.where(tail_hi, jnp.maximum(cut_hi, t_peak), t_hi)
     h = (t_hi - t_lo) / (UNIVARIATE_CDF_MAX_NODES - 1)
     offsets = jnp.arange(UNIVARIATE_CDF_JAX_BLOCK, dtype=jnp.float64)
 
@@ -241,6 +296,8 @@ def _log_integral(xs, gs, p, a, b, sigma):
         return total + jnp.sum(jnp.exp(log_y + _log_ndtr(u)[0] - top[..., None]), axis=-1)
 
     total = jax.lax.fori_loop(0, _BLOCKS, block, jnp.zeros_like(top))
+    total = total + jnp.where(tail_lo, _geometric_tail(jnp.where(tail_lo, t_lo, t_peak), xs, gs, p, a, b, sigma, top, h), 0.0)
+    total = total + jnp.where(tail_hi, _geometric_tail(jnp.where(tail_hi, t_hi, t_peak), xs, gs, p, a, b, sigma, top, h), 0.0)
     plain = top + jnp.log(h * total)
     huge = jnp.abs(top) > UNIVARIATE_CDF_LAPLACE_LEVEL
     laplace = top + 0.5 * (_LOG_2PI - jnp.log(jnp.maximum(kappa, 1e-300)))

@@ -12,6 +12,8 @@
 import jax
 import jax.numpy as jnp
 import mpmath as mp
+import math
+
 import numpy as np
 import pytest
 import scipy.special as sc
@@ -190,6 +192,42 @@ def test_broadcast_of_points_and_laws_is_elementwise():
     one_by_one = [cpu.univariate_logcdf(np.array([u]), 0.0, 0.2, 1.0, -0.5, 1.0, v)[0] for u, v in zip(xs.ravel(), bs.ravel())]
     assert values.shape == (2, 4, 3)
     np.testing.assert_array_equal(values, np.reshape(one_by_one, values.shape))
+
+
+SMALL_P_LAWS = [(0.0, 0.3, 1.0, 0.1, 1.2, 0.0), (0.0, 0.0, 1.0, 0.12, 2.0, 0.0), (0.0, 0.3, 1.0, -0.1, 0.0, 1.0),
+                (0.0, -0.7, 1.0, -0.05, 0.0, 3.0)]
+
+
+@pytest.mark.parametrize("law", SMALL_P_LAWS)
+def test_single_exponential_tails_match_mpmath(law):
+    """|p| <= 0.12 with a = 0 or b = 0: the integrand decays as e^(pt) at one end (window 40/|p| long).
+
+    The lattice beyond the cut is a geometric series in closed form; checked against mpmath,
+    whose grid reaches |t| = 700 (e^(-700|p|) <= 6e-16 of the mass for |p| >= 0.05), and
+    the JAX twin against the numba one.
+    """
+    for x in (-30.0, -1.0, -1e-6, 0.0, 0.5, 20.0):
+        for kernel, upper in ((cpu.univariate_logcdf, False), (cpu.univariate_logsf, True)):
+            value = float(kernel(np.array([x]), *law)[0])
+            ref = mp_log_tail(x, *law, upper)
+            assert min(abs(value - ref), abs(value - ref) / abs(ref)) < 1e-12, (law, x, upper, value, ref)
+            jax_value = float(getattr(jx, kernel.__name__)(np.array([x]), *law)[0])
+            assert abs(jax_value - value) <= 1e-12 * max(1.0, abs(value))
+
+
+@pytest.mark.parametrize("p", [0.01, -0.01])
+def test_tiny_shape_keeps_the_symmetry_of_a_symmetric_law(p):
+    """g = 0 and p = ±0.01 (Gamma or InverseGamma): F(m) = 1/2 and F(m - x) = 1 - F(m + x), exactly.
+
+    Most of the mass lies beyond |t| = 690 here (y = e^t below 1e-300 or above 1e300), out of
+    reach of a grid; the closed-form tail sum carries it.
+    """
+    law = (0.0, 0.0, 1.0, p, 1.2, 0.0) if p > 0 else (0.0, 0.0, 1.0, p, 0.0, 1.0)
+    x = np.array([1e-6, 0.3, 2.0, 30.0])
+    for module in (cpu, jx):
+        assert float(module.univariate_logcdf(np.array([0.0]), *law)[0]) == pytest.approx(-math.log(2.0), rel=1e-14)
+        np.testing.assert_allclose(np.asarray(module.univariate_logcdf(-x, *law)),
+                                   np.asarray(module.univariate_logsf(x, *law)), rtol=1e-13)
 
 
 def test_edges():
