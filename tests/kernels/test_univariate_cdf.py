@@ -1,6 +1,6 @@
 """Univariate laws of a mixture (``univariate_cdf`` twins) against independent references.
 
-* log F and log sf against mpmath quadrature (40 digits) of E_Y[Φ(±z(Y))] in t = log y,
+* log F and log sf against mpmath quadrature (50 digits) of E_Y[Φ(±z(Y))] in t = log y,
   split at the peak of the integrand found on a fine float grid: NIG (real-data-like and
   unit), VG with p < 1, NInvG with p = -1.05, GH with p = ±50, from the bulk to the far tails.
 * F + sf = 1 in the bulk, monotonicity, scipy's ``norminvgauss`` and ``genhyperbolic`` in the
@@ -44,7 +44,7 @@ def log_psi(p, a, b):
 
 
 def mp_log_tail(x, m, g, s, p, a, b, upper):
-    """log P(R <= x) or log P(R > x): mpmath quad of exp(ℓ(t)) split at the peak (float grid search)."""
+    """log P(R <= x) or log P(R > x): mpmath quad (50 digits) of exp(ℓ(t)) split at the peak (float grid search)."""
     xs, gs, sig = (x - m) / s, g / s, -1.0 if upper else 1.0
     t = np.linspace(-700, 700, 140001)
     with np.errstate(all="ignore"):
@@ -55,7 +55,7 @@ def mp_log_tail(x, m, g, s, p, a, b, upper):
     support = t[v > v[k] - 100]
     lo, hi = support[0] - 0.5, support[-1] + 0.5
     cuts = sorted({lo, hi} | {t[k] + d for d in (-16, -8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8, 16) if lo < t[k] + d < hi})
-    with mp.workdps(40):
+    with mp.workdps(50):
         xs, gs, p, a, b, top = (mp.mpf(z) for z in (xs, gs, p, a, b, v[k]))
 
         def f(tt):
@@ -277,7 +277,7 @@ def mp_log_tail_step(x, m, g, s, p, a, b, upper):
     """As :func:`mp_log_tail`, with extra cuts at the step t0 = log(x'/g') (width 1/sqrt(x'g')) and more digits."""
     xs, gs = (x - m) / s, g / s
     k2 = xs * gs
-    digits = 40 + (int(np.log10(k2)) if k2 > 1 else 0)
+    digits = 50 + (int(np.log10(k2)) if k2 > 1 else 0)
     sig = -1 if upper else 1
     t = np.linspace(-720, 720, 144001)
     with np.errstate(all="ignore"):
