@@ -38,11 +38,13 @@ PAGES = {
     "user_guide/vg.md": False,
     "user_guide/ninvg.md": False,
     "user_guide/gh.md": False,
+    "user_guide/risk.md": False,
     "tutorials/initialization_multistart.md": False,
     "tutorials/real_data.md": False,
     "tutorials/using_a_fit.md": False,
     "tutorials/backends.md": False,
     "tutorials/divergences.md": False,
+    "tutorials/portfolio_risk.md": False,
 }
 
 #: Relative tolerance of the comparison of a page's numbers with a fresh run.
