@@ -15,6 +15,11 @@ plain ``range`` and the call never wakes numba's thread pool.  Each iteration of
 loop runs the same code in both, so the two give the same numbers; the caller picks one
 with :meth:`ArrayKernel.run` from the size of its input and a threshold of
 :mod:`normix._kernels._constants` (measured by ``benchmarks/serial_threshold.py``).
+
+numba compiles one specialisation per tuple of argument types, and a read-only array
+(``np.asarray`` of a JAX array) is a different type from a writable one: the wrappers
+pass every input array through :func:`readonly`, so that a kernel compiles once
+whichever kind its caller holds.
 """
 import types
 from dataclasses import dataclass
@@ -91,6 +96,16 @@ def array_kernel(serial_max):
         )
 
     return compile_both
+
+
+def readonly(*arrays):
+    """Read-only views (no copies) of ``arrays``: the one array type the kernels' inputs are compiled for."""
+    views = []
+    for array in arrays:
+        view = array.view()
+        view.flags.writeable = False
+        views.append(view)
+    return views
 
 
 prange = numba.prange

@@ -36,7 +36,7 @@ from normix._kernels._constants import (
     LOG_KV_STEP_PEAK,
     LOG_KV_WINDOW_DROP,
 )
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._numba import array_kernel, prange, readonly, scalar_core
 from normix._kernels.bessel_half_cpu import half_integer, is_half_integer
 from normix._kernels.bessel_series_cpu import temme, temme_log_value
 
@@ -376,8 +376,7 @@ _KERNELS = {
 def _apply(name, n_out, v, z):
     v, z = np.broadcast_arrays(np.asarray(v, dtype=np.float64), np.asarray(z, dtype=np.float64))
     shape = v.shape
-    v = np.ascontiguousarray(v).ravel()
-    z = np.ascontiguousarray(z).ravel()
+    v, z = readonly(np.ascontiguousarray(v).ravel(), np.ascontiguousarray(z).ravel())
     out = np.empty((n_out, v.size))
     _KERNELS[name].run(v.size, v, z, out)
     if n_out == 1:

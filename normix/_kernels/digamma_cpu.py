@@ -28,7 +28,7 @@ from normix._kernels._constants import (
     DIGAMMA_INV_SERIAL_MAX_SIZE,
     DIGAMMA_SHIFT,
 )
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._numba import array_kernel, prange, readonly, scalar_core
 
 __all__ = ["digamma_inv"]
 
@@ -138,7 +138,7 @@ def digamma_inv(c):
         0 where c = −inf.  Accurate to ~1e-15 relative for −1e300 <= c <= −1e-300.
     """
     c = np.asarray(c, dtype=np.float64)
-    flat = np.ascontiguousarray(c).ravel()
+    (flat,) = readonly(np.ascontiguousarray(c).ravel())
     out = np.empty_like(flat)
     _digamma_inv_kernel.run(flat.size, flat, out)
     return out.reshape(c.shape)

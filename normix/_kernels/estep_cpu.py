@@ -49,7 +49,7 @@ from normix._kernels._constants import (
     ESTEP_VG_B_FLOOR,
     HALF_LOG_2PI,
 )
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._numba import array_kernel, prange, readonly, scalar_core
 from normix._kernels.gig_core_cpu import first_order_scalar
 
 __all__ = ["mixture_log_density", "posterior_moments", "estep_statistics"]
@@ -199,7 +199,7 @@ def _inputs(X, mu, gamma, L_Sigma, p, a, b):
     mu = np.ascontiguousarray(mu, dtype=np.float64)
     gamma = np.ascontiguousarray(gamma, dtype=np.float64)
     L = np.ascontiguousarray(L_Sigma, dtype=np.float64)
-    return X, mu, gamma, L, float(p), float(a), float(b)
+    return *readonly(X, mu, gamma, L), float(p), float(a), float(b)
 
 
 def part_count(n):

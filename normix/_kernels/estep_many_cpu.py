@@ -21,7 +21,7 @@ BLAS path of the single-problem kernel.
 import numpy as np
 
 from normix._kernels._constants import ESTEP_FUSED_MAX_DIM, ESTEP_SERIAL_MAX_ROWS
-from normix._kernels._numba import array_kernel, prange
+from normix._kernels._numba import array_kernel, prange, readonly
 from normix._kernels.estep_cpu import (
     N_SCALARS,
     accumulate_row,
@@ -85,7 +85,7 @@ def _inputs(X, index, mu, gamma, L_Sigma, p, a, b):
         if value.shape != shape:
             raise ValueError(f"{name} must have shape {shape} (one per problem), got shape {value.shape}")
         arrays.append(value)
-    return (X, index, *arrays)
+    return tuple(readonly(X, index, *arrays))
 
 
 def _fused(X, index, mu, gamma, L, p, a, b):

@@ -24,7 +24,7 @@ import numpy as np
 
 from normix._kernels._constants import GIG_CDF_BISECTIONS, GIG_CDF_NODES, GIG_CDF_OVERFLOW_REACH, \
     GIG_CDF_SERIAL_MAX_SIZE, GIG_CDF_WINDOW_DROP, LOG_2
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._numba import array_kernel, prange, readonly, scalar_core
 from normix._kernels.bessel_cpu import log_kv_scalar
 
 __all__ = ["gig_cdf"]
@@ -82,7 +82,7 @@ def gig_cdf(p, a, b, x):
     """P(Y <= x) for Y ~ GIG(p, a, b), elementwise over the broadcast of the inputs (float64)."""
     arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (p, a, b, x)))
     shape = arrays[0].shape
-    p, a, b, x = (np.ascontiguousarray(v).ravel() for v in arrays)
+    p, a, b, x = readonly(*(np.ascontiguousarray(v).ravel() for v in arrays))
     out = np.empty(p.size)
     _cdf_kernel.run(p.size, p, a, b, x, out)
     return out.reshape(shape)

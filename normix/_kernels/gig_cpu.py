@@ -21,7 +21,7 @@ which holds the scalar cores; this module holds the array kernels and wrappers.
 import numpy as np
 
 from normix._kernels._constants import GIG_SERIAL_MAX_PROBLEMS, LOG_KV_SERIAL_MAX_SIZE
-from normix._kernels._numba import array_kernel, prange, scalar_core
+from normix._kernels._numba import array_kernel, prange, readonly, scalar_core
 from normix._kernels.gig_core_cpu import fisher_scalar, moments_scalar
 from normix._kernels.gig_solve_cpu import solve_scalar
 
@@ -67,7 +67,7 @@ def _solve_kernel(eta, theta0, maxiter, tol, params, converged, n_iter):
 
 def _flat(p, a, b):
     p, a, b = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (p, a, b)))
-    return p.shape, *(np.ascontiguousarray(x).ravel() for x in (p, a, b))
+    return p.shape, *readonly(*(np.ascontiguousarray(x).ravel() for x in (p, a, b)))
 
 
 def gig_moments(p, a, b):
@@ -130,7 +130,7 @@ def gig_eta_to_theta(eta, theta0, maxiter, tol):
     eta = np.asarray(eta, dtype=np.float64)
     batch = eta.shape[:-1]
     theta0 = np.ascontiguousarray(np.broadcast_to(np.asarray(theta0, dtype=np.float64), eta.shape).reshape(-1, 3))
-    eta = np.ascontiguousarray(eta.reshape(-1, 3))
+    eta, theta0 = readonly(np.ascontiguousarray(eta.reshape(-1, 3)), theta0)
     n = eta.shape[0]
     params = np.empty((n, 3))
     converged = np.empty(n, dtype=np.bool_)

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from normix._kernels._numba import serial_kernel
+from normix._kernels._numba import readonly, serial_kernel
 
 __all__ = ["normal_m_step"]
 
@@ -86,6 +86,7 @@ def normal_m_step(s2, s3, s4, s5, S6):
     s4 = np.ascontiguousarray(s4, dtype=np.float64)
     s5 = np.ascontiguousarray(s5, dtype=np.float64)
     S6 = np.ascontiguousarray(S6, dtype=np.float64)
+    s4, s5, S6 = readonly(s4, s5, S6)
     d = s4.shape[0]
     mu = np.empty(d)
     gamma = np.empty(d)
