@@ -13,7 +13,9 @@ run on inputs padded (with copies of their first element along the leading axis)
 to the longest case of the same kernel and layout, through one jitted function per
 kernel and static arguments: cases of an elementwise kernel then share one
 compilation instead of one each.  Outputs are cut back to the case's own length
-before they are compared.
+before they are compared.  A twin that is itself a ``jax.jit`` function runs as it
+is in the ``jit`` mode (a second ``jax.jit`` around it would compile the same program
+again under another name), so its eager and jitted runs share one compilation.
 """
 import copy
 import functools
@@ -142,7 +144,10 @@ def cut_leading(out, length):
 
 @functools.cache
 def jitted_kernel(name, statics):
-    """One ``jax.jit`` of the JAX twin of ``name`` with the static arguments ``statics`` bound, shared by cases."""
+    """One ``jax.jit`` of the JAX twin of ``name`` with the static arguments ``statics`` bound, shared by cases.
+
+    A twin that is already a ``jax.jit`` function (it has ``lower``) is not wrapped again.
+    """
     kernel = getattr(dispatch.kernels("jax"), name)
     positions = dict(statics)
 
@@ -152,7 +157,7 @@ def jitted_kernel(name, statics):
             full.insert(i, positions[i])
         return kernel(*full)
 
-    return jax.jit(bound)
+    return bound if hasattr(kernel, "lower") else jax.jit(bound)
 
 
 def test_every_kernel_has_both_twins():
