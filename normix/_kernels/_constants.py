@@ -123,7 +123,10 @@ BREGMAN_BOUNDARY_FRACTION = 0.99
 # invariance (Y -> cY, Sigma -> Sigma / c, Q -> cQ, alpha -> alpha / c).  At the floor a row's
 # weight E[1/Y | x] is at most ~1e8 times a typical row's, so the cancellation in the M-step's
 # Sigma = S6 - ... + s2 mu mu' - ... costs at most ~1e8 * eps relative; rows of the model
-# reach Q < 1e-8 d / alpha with probability ~1e-4 d^(-d/2) or less.
+# reach Q < 1e-8 d / alpha with probability ~1e-4 d^(-d/2) or less.  The floor applies to
+# every family (it changes nothing when b is above it): GH and NIG fits that approach the VG
+# limit reach b ~ 1e-100 and below, where mu can settle on a data row whose p - d/2 < 1
+# posterior has E[1/Y | x] -> inf as Q -> 0, and without the floor the iterates overflow.
 ESTEP_VG_B_FLOOR = 1e-8
 # The rows are cut into min(n, ESTEP_PARTS) contiguous parts (a function of n only): the
 # prange runs over parts, each sums its rows serially into its own accumulator, and the

@@ -20,8 +20,10 @@ The VG singularity.  With b = 0 a row at x = mu has beta = 0: the posterior is
 Gamma(nu, alpha/2), improper for nu <= 0 (then f(mu) = +inf, which
 :func:`mixture_log_density` returns) and without E[1/Y] for nu <= 1.  The
 statistics (:func:`posterior_moments`, :func:`estep_statistics`) raise beta to
-``ESTEP_VG_B_FLOOR * d / alpha`` when b = 0 (see :mod:`normix._kernels._constants`);
-they are exact everywhere else.
+``ESTEP_VG_B_FLOOR * d / alpha`` (see :mod:`normix._kernels._constants`), which changes
+nothing unless b is below that floor: VG, and GH or NIG fits that approach the VG
+limit (b ~ 1e-100), where mu can move onto a data row and E[1/Y | x] of that row would
+overflow; they are exact everywhere else.
 
 Work plan.  For d <= ``ESTEP_FUSED_MAX_DIM`` one ``prange`` pass whitens each row by
 forward substitution, runs the GIG core and accumulates every statistic, S6's lower
@@ -73,7 +75,7 @@ def model_setup(mu, gamma, L, p, a, b):
         alpha += g[j] * g[j]
         log_det += math.log(L[j, j])
     const = -d * HALF_LOG_2PI - log_det - first_order_scalar(p, a, b)[0]
-    beta_min = ESTEP_VG_B_FLOOR * d / alpha if b == 0.0 else 0.0
+    beta_min = ESTEP_VG_B_FLOOR * d / alpha if alpha > 0.0 else 0.0
     return g, const, p - 0.5 * d, alpha, beta_min
 
 
@@ -275,9 +277,10 @@ def mixture_log_density(X, mu, gamma, L_Sigma, p, a, b):
 def posterior_moments(X, mu, gamma, L_Sigma, p, a, b):
     """(E[log Y | x_i], E[1/Y | x_i], E[Y | x_i]), each shape (n,): moments of GIG(p - d/2, a + A, b + Q_i).
 
-    Arguments as in :func:`mixture_log_density`.  When b = 0 the posterior's b + Q_i is
-    raised to ``ESTEP_VG_B_FLOOR * d / (a + A)`` (the VG singularity at x = mu, module
-    docstring); otherwise the moments are exact.  Twin of
+    Arguments as in :func:`mixture_log_density`.  The posterior's b + Q_i is raised to
+    ``ESTEP_VG_B_FLOOR * d / (a + A)`` (the VG singularity at x = mu, module docstring),
+    which matters only for rows at mu when b is below the floor; otherwise the moments
+    are exact.  Twin of
     :func:`normix._kernels.estep_jax.posterior_moments`.
     """
     out = _rows(X, mu, gamma, L_Sigma, p, a, b, True, 3)
@@ -300,7 +303,7 @@ def estep_statistics(X, mu, gamma, L_Sigma, p, a, b):
     s4, s5 : ndarray, shape (d,)
     S6 : ndarray, shape (d, d), symmetric
     mean_log_likelihood : float64
-        Mean of log f(x_i), evaluated on the same (floored, when b = 0) posterior as the
+        Mean of log f(x_i), evaluated on the same (floored, when b is below the floor) posterior as the
         statistics, so it equals the mean of :func:`mixture_log_density` except at rows
         closer to mu than the floor, where that density is unbounded.
 

@@ -9,7 +9,7 @@ posterior of Y given x_i is GIG(p - d/2, a + A, b + Q_i) and
 The rows are whitened by one triangular solve, the posterior GIG work is one
 vectorised call of :func:`normix._kernels.gig_core_jax.first_order` (ψ and the
 three moments from one Bessel evaluation), and S6 is one matmul
-(X ⊙ w)ᵀ X; nothing of size (n, d, d) is built.  The VG floor on b + Q_i (b = 0)
+(X ⊙ w)ᵀ X; nothing of size (n, d, d) is built.  The VG floor on b + Q_i (b below it)
 and the improper posterior at x = mu are selected with ``jnp.where`` on safe
 stand-in inputs, so values and gradients stay free of NaN.  Branch-free:
 jit-able, vmappable over problems (batched models or data sets) and usable inside
@@ -37,8 +37,8 @@ def _posterior(X, mu, gamma, L, p, a, b, floored):
     nu = p - 0.5 * d
     beta = b + jnp.sum(Z * Z, axis=0)
     if floored:
-        vg = b == 0.0
-        beta = jnp.where(vg, jnp.maximum(beta, ESTEP_VG_B_FLOOR * d / jnp.where(vg, alpha, 1.0)), beta)
+        positive = alpha > 0.0
+        beta = jnp.where(positive, jnp.maximum(beta, ESTEP_VG_B_FLOOR * d / jnp.where(positive, alpha, 1.0)), beta)
     improper = (beta == 0.0) & (nu <= 0.0)
     psi, _, e_log, e_inv, e_y = first_order(nu, alpha, jnp.where(improper, 1.0, beta))
     psi = jnp.where(improper, jnp.inf, psi)
@@ -58,7 +58,8 @@ def mixture_log_density(X, mu, gamma, L_Sigma, p, a, b):
 def posterior_moments(X, mu, gamma, L_Sigma, p, a, b):
     """(E[log Y | x_i], E[1/Y | x_i], E[Y | x_i]), each (n,); twin of :func:`normix._kernels.estep_cpu.posterior_moments`.
 
-    When b = 0 the posterior's b + Q_i is raised to ``ESTEP_VG_B_FLOOR * d / (a + A)``.
+    The posterior's b + Q_i is raised to ``ESTEP_VG_B_FLOOR * d / (a + A)`` (a change only
+    for rows at mu when b is below that floor, as at the VG limit).
     """
     return _posterior(*_as_arrays(X, mu, gamma, L_Sigma, p, a, b), floored=True)[1:]
 
@@ -68,7 +69,7 @@ def estep_statistics(X, mu, gamma, L_Sigma, p, a, b):
 
     s1, s2, s3 are the row means of the posterior moments, s4 = mean x,
     s5 = mean x E[1/Y | x], S6 = mean x xᵀ E[1/Y | x] (one matmul), and the mean of
-    log f(x_i) on the same (floored, when b = 0) posterior.
+    log f(x_i) on the same (floored, when b is below the floor) posterior.
     """
     X, mu, gamma, L, p, a, b = _as_arrays(X, mu, gamma, L_Sigma, p, a, b)
     log_f, e_log, e_inv, e_y = _posterior(X, mu, gamma, L, p, a, b, floored=True)

@@ -126,7 +126,7 @@ def estep_statistics_many(X, index, mu, gamma, L_Sigma, p, a, b):
         s4 = mean x              s5 = mean x E[1/Y | x]  S6 = mean x xᵀ E[1/Y | x]
 
     with the posterior GIG(p - d/2, a + γᵀΣ⁻¹γ, b + Q(x)) (McNeil, Frey & Embrechts 2005,
-    Sect. 3.2.4) and, when b = 0, the VG floor on b + Q described there.
+    Sect. 3.2.4) and the VG floor on b + Q described there.
 
     Parameters
     ----------
