@@ -180,32 +180,30 @@ def run_squarem_python(family, state, X, *, max_iter, tol, verbose, regularizati
         return callback is not None and bool(callback(n_e, family.em_model(current), ll))
 
     x0, current, alpha_max, stopped = state, state, ALPHA_MAX_START, False
+
+    def em_accepted(x):
+        """One plain EM step from the accepted iterate ``x``, recorded: ``(next, ll, whether the loop ends)``."""
+        nonlocal status, message, current, stopped
+        ll, new, change = em_step(x)
+        if new is None:
+            status, message = EMStatus.NON_FINITE, non_finite_message(n_e)
+            if math.isfinite(ll):
+                lls.append(ll)
+            return None, ll, True
+        lls.append(ll)
+        changes.append(change)
+        current = new
+        if change <= tol:
+            status, message = EMStatus.CONVERGED, converged_message(n_e, change, tol)
+        stopped = report("EM", ll, change, current)
+        return new, ll, status is EMStatus.CONVERGED or stopped or n_e >= max_iter
+
     while n_e < max_iter:
-        ll0, x1, c01 = em_step(x0)
-        if x1 is None:
-            status, message = EMStatus.NON_FINITE, non_finite_message(n_e)
-            lls += [ll0] if math.isfinite(ll0) else []
+        x1, _, end = em_accepted(x0)
+        if end:
             break
-        lls.append(ll0)
-        changes.append(c01)
-        current = x1
-        if c01 <= tol:
-            status, message = EMStatus.CONVERGED, converged_message(n_e, c01, tol)
-        stopped = report("EM", ll0, c01, current)
-        if status is EMStatus.CONVERGED or stopped or n_e >= max_iter:
-            break
-        ll1, x2, c12 = em_step(x1)
-        if x2 is None:
-            status, message = EMStatus.NON_FINITE, non_finite_message(n_e)
-            lls += [ll1] if math.isfinite(ll1) else []
-            break
-        lls.append(ll1)
-        changes.append(c12)
-        current = x2
-        if c12 <= tol:
-            status, message = EMStatus.CONVERGED, converged_message(n_e, c12, tol)
-        stopped = report("EM", ll1, c12, current)
-        if status is EMStatus.CONVERGED or stopped or n_e >= max_iter:
+        x2, ll1, end = em_accepted(x1)
+        if end:
             break
         proposal, _, at_max = extrapolate(x0, x1, x2, alpha_max, family.em_free_subordinator, np)
         accepted = False
