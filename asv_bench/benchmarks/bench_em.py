@@ -131,3 +131,30 @@ class MiniBatchGap:
         return self.best - float(result.model.marginal_log_likelihood(self.X))
 
     track_gap.unit = "mean log-likelihood"
+
+
+class AcceleratedEM:
+    """Plain against SQUAREM-accelerated EM to tol = 1e-9: the tutorial's NIG data (n = 3000, d = 2), CPU kernels.
+
+    ``benchmarks/em_accelerate.py`` runs the full comparison (four families, generated and
+    real data).
+    """
+
+    params = ([None, "squarem"],)
+    param_names = ["accelerate"]
+    timeout = 300
+
+    def setup(self, accelerate):
+        self.X, self.init = _tutorial()
+        self.run(accelerate)
+
+    def run(self, accelerate):
+        return self.init.fit(self.X, max_iter=2000, tol=1e-9, e_step_backend="cpu", accelerate=accelerate)
+
+    def time_fit(self, accelerate):
+        self.run(accelerate)
+
+    def track_e_steps(self, accelerate):
+        return self.run(accelerate).n_iter
+
+    track_e_steps.unit = "E-steps"

@@ -20,6 +20,7 @@ import numpy as np
 from normix._em.loop import finish, run_compiled_loop, run_python_loop, start_state, validate_em_options
 from normix._em.many import fit_many
 from normix._em.placement import place
+from normix._em.squarem import run_squarem_compiled, run_squarem_python, validate_accelerate
 from normix._kernels import dispatch
 
 
@@ -47,6 +48,10 @@ class BatchEMFitter:
         Backends of the E-step and the M-step's eta -> theta solve.
     m_step_method : {'newton', 'lbfgs', 'bfgs'}
         Solver of the subordinator's eta -> theta problem.
+    accelerate : {None, 'squarem'}
+        ``None``: plain EM.  ``'squarem'``: SQUAREM extrapolation of the EM map with a
+        monotone safeguard (:mod:`normix._em.squarem`); ``max_iter`` and ``n_iter`` then
+        count E-steps, and ``tol`` means the same as for plain EM.
 
     Notes
     -----
@@ -56,8 +61,9 @@ class BatchEMFitter:
     """
 
     def __init__(self, *, max_iter=200, tol=1e-3, verbose=0, regularization="none",
-                 e_step_backend="jax", m_step_backend="cpu", m_step_method="newton"):
+                 e_step_backend="jax", m_step_backend="cpu", m_step_method="newton", accelerate=None):
         validate_em_options(max_iter, tol, verbose, regularization, m_step_method)
+        self.accelerate = validate_accelerate(accelerate)
         self.max_iter = int(max_iter)
         self.tol = float(tol)
         self.verbose = verbose
@@ -103,14 +109,20 @@ class BatchEMFitter:
         state = start_state(family, model, self.regularization)
         options = dict(max_iter=self.max_iter, tol=self.tol, regularization=self.regularization,
                        method=self.m_step_method)
-        if placement.traceable and dispatch.traceable(self.m_step_backend) and self.verbose <= 1 \
-                and callback is None:
+        compiled = placement.traceable and dispatch.traceable(self.m_step_backend) and self.verbose <= 1 \
+            and callback is None
+        python_options = dict(verbose=self.verbose, e_backend=self.e_step_backend, m_backend=self.m_step_backend,
+                              callback=callback, **options)
+        n_iter = None
+        if self.accelerate == "squarem" and compiled:
+            outcome, n_iter = run_squarem_compiled(family, state, placement.X, **options)
+        elif self.accelerate == "squarem":
+            outcome, n_iter = run_squarem_python(family, state, placement.X, **python_options)
+        elif compiled:
             outcome = run_compiled_loop(family, state, placement.X, **options)
         else:
-            outcome = run_python_loop(family, state, placement.X, verbose=self.verbose,
-                                      e_backend=self.e_step_backend, m_backend=self.m_step_backend,
-                                      callback=callback, **options)
-        return finish(family, placement.X, outcome, start=start, verbose=self.verbose)
+            outcome = run_python_loop(family, state, placement.X, **python_options)
+        return finish(family, placement.X, outcome, start=start, verbose=self.verbose, n_iter=n_iter)
 
     def fit_many(self, models, X, *, select="all"):
         """Run EM from several starting models and/or on several datasets of equal shape, in one call.

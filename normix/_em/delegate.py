@@ -34,6 +34,11 @@ class AbstractRowsAdapter:
         """(index, Q) of the row of ``X`` nearest to μ in Mahalanobis distance squared, where the rows live."""
         raise NotImplementedError
 
+    @property
+    def em_free_subordinator(self):
+        """The wrapped family's real-valued subordinator parameters."""
+        return self.family.em_free_subordinator
+
     def em_state(self, model, backend):
         """The wrapped family's state of ``model``."""
         return self.family.em_state(model, backend)

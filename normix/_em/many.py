@@ -39,6 +39,7 @@ from normix._em.loop import (
 from normix._em.progress import Progress
 from normix._em.protocol import MixtureStatistics
 from normix._em.result import EMStatus
+from normix._em.squarem import compiled_squarem_many, numpy_state, run_squarem_python, summarize_squarem
 from normix._kernels import dispatch
 
 
@@ -107,7 +108,10 @@ def fit_many(fitter, models, X, select="all"):
     start = time.perf_counter()
     compiled = (dispatch.traceable(fitter.e_step_backend) and dispatch.traceable(fitter.m_step_backend)
                 and fitter.verbose <= 1)
-    if compiled:
+    n_iters = [None] * len(states)
+    if getattr(fitter, "accelerate", None) is not None:
+        outcomes, n_iters = fit_many_squarem(family, states, datasets, index, fitter, compiled)
+    elif compiled:
         shared = np.ndim(X) == 2
         lls, changes, n_iter, converged, failed, final = _compiled_many(
             family, fitter.max_iter, fitter.regularization, fitter.m_step_method, shared,
@@ -121,11 +125,35 @@ def fit_many(fitter, models, X, select="all"):
                                  verbose=fitter.verbose, regularization=fitter.regularization,
                                  e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend,
                                  method=fitter.m_step_method)
-    results = [finish(family, datasets[index[k]], outcome, start=start, verbose=0)
+    results = [finish(family, datasets[index[k]], outcome, start=start, verbose=0, n_iter=n_iters[k])
                for k, outcome in enumerate(outcomes)]
     if select == "best":
         return best_result(family, [outcome.state for outcome in outcomes], results, datasets)
     return results
+
+
+def fit_many_squarem(family, states, datasets, index, fitter, compiled):
+    """``(outcomes, E-step counts)`` of SQUAREM fits of every problem (:mod:`normix._em.squarem`).
+
+    Compiled: the SQUAREM ``lax.while_loop`` vmapped over the problems.  Otherwise the
+    problems run one after another through the Python SQUAREM loop.
+    """
+    options = dict(max_iter=fitter.max_iter, tol=fitter.tol, regularization=fitter.regularization,
+                   method=fitter.m_step_method)
+    if compiled:
+        shared = len(datasets) == 1
+        lls, changes, n_acc, n_e, converged, failed, final = compiled_squarem_many(
+            family, fitter.max_iter, fitter.regularization, fitter.m_step_method, shared,
+            dispatch.to_backend(_stack(states), "jax"), jnp.asarray(datasets[0] if shared else datasets[index]),
+            jnp.asarray(fitter.tol))
+        final = dispatch.to_backend(final, "cpu")
+        pairs = [summarize_squarem(numpy_state(_take(final, k)), lls[k], changes[k], n_acc[k], n_e[k], converged[k],
+                                   failed[k], max_iter=fitter.max_iter, tol=fitter.tol) for k in range(len(states))]
+    else:
+        pairs = [run_squarem_python(family, state, datasets[index[k]], verbose=fitter.verbose,
+                                    e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend, **options)
+                 for k, state in enumerate(states)]
+    return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
 
 
 def run_many_loop(family, states, datasets, index, *, max_iter, tol, verbose, regularization, e_backend, m_backend,

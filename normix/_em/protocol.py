@@ -70,6 +70,10 @@ class EMFamily:
     ``em_regularize(state, regularization, backend) -> MixtureState``
         ``'none'`` returns the state; ``'det_sigma_one'`` rescales to ``|Sigma| = 1``
         leaving the marginal law unchanged.
+    ``em_free_subordinator``
+        Attribute: indices of the subordinator parameters that range over all reals (the
+        others are >= 0); accelerated EM (:mod:`normix._em.squarem`) extrapolates the
+        latter on the log scale.
     ``em_unbounded_at_mu(state, d) -> str or None``
         Why the density at x = mu is infinite for ``state`` (so that the likelihood has
         no maximum if mu sits on a data row), or ``None``.

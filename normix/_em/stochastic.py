@@ -45,6 +45,7 @@ from normix._em.loop import LoopOutcome, finish, start_state, validate_em_option
 from normix._em.placement import place
 from normix._em.protocol import MixtureStatistics
 from normix._em.result import EMStatus
+from normix._em.squarem import refuse_accelerate
 from normix._kernels import dispatch
 
 
@@ -241,6 +242,8 @@ class OnlineEMFitter:
     averaging : bool
         Return the M-step of the mean of the statistics over the second half of the
         budget (max_epochs n updates) instead of the last iterate.
+    accelerate : None
+        Only ``None``: extrapolating noisy stochastic iterates is not supported (``ValueError``).
 
     Notes
     -----
@@ -251,8 +254,9 @@ class OnlineEMFitter:
     """
 
     def __init__(self, *, tau0=10.0, max_epochs=5, verbose=0, regularization="none", tol=1e-3,
-                 m_step_method="newton", step_exponent=ONLINE_STEP_EXPONENT, averaging=False):
+                 m_step_method="newton", step_exponent=ONLINE_STEP_EXPONENT, averaging=False, accelerate=None):
         validate_em_options(max_epochs, tol, verbose, regularization, m_step_method, budget="max_epochs")
+        refuse_accelerate(accelerate, "OnlineEMFitter")
         self.tau0 = _check_tau0(tau0)
         self.max_epochs = int(max_epochs)
         self.verbose = verbose
@@ -302,6 +306,8 @@ class MiniBatchEMFitter:
         Solver of the subordinator's eta -> theta problem.
     step_exponent : float in [0.5, 1]
         kappa of the step ``(tau0 + t)^(-kappa)``; 1 is the classical 1/(tau0 + t).
+    accelerate : None
+        Only ``None``: extrapolating noisy stochastic iterates is not supported (``ValueError``).
     averaging : bool
         Return the M-step of the mean of the statistics over the second half of the
         ``max_iter`` updates (Polyak-Ruppert averaging) instead of the last iterate.
@@ -315,8 +321,9 @@ class MiniBatchEMFitter:
     """
 
     def __init__(self, *, batch_size=256, max_iter=200, tol=1e-3, tau0=10.0, verbose=0, regularization="none",
-                 m_step_method="newton", step_exponent=MINIBATCH_STEP_EXPONENT, averaging=True):
+                 m_step_method="newton", step_exponent=MINIBATCH_STEP_EXPONENT, averaging=True, accelerate=None):
         validate_em_options(max_iter, tol, verbose, regularization, m_step_method)
+        refuse_accelerate(accelerate, "MiniBatchEMFitter")
         if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         self.batch_size = int(batch_size)

@@ -182,6 +182,7 @@ class GeneralizedHyperbolic(NormalMixture):
     joint: JointGeneralizedHyperbolic
     _joint_class = JointGeneralizedHyperbolic
     fit_defaults = {"regularization": "det_sigma_one", "e_step_backend": "cpu"}
+    em_free_subordinator = (0,)
 
     def __init__(self, joint):
         if not isinstance(joint, JointGeneralizedHyperbolic):

@@ -79,11 +79,16 @@ class NormalMixture(AbstractMixtureOperations):
     ``fit_defaults`` is the class's table of the defaults of :meth:`fit` that differ
     between families; a family sets the entries it changes, and its ``fit`` (the same
     function, with those defaults) shows them in its signature and docstring.
+
+    ``em_free_subordinator`` holds the indices of the subordinator's classical parameters
+    that range over all reals (GH's p); the others are >= 0 (accelerated EM extrapolates
+    those on the log scale).
     """
 
     joint: eqx.AbstractVar[JointNormalMixture]
     _joint_class: eqx.AbstractClassVar[type]
     fit_defaults: ClassVar[Mapping] = types.MappingProxyType({"regularization": "none", "e_step_backend": "jax"})
+    em_free_subordinator: ClassVar[tuple] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -235,7 +240,7 @@ class NormalMixture(AbstractMixtureOperations):
 
     # ------------------------------------------------------------------- fitting
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
-            m_step_backend="cpu", m_step_method="newton"):
+            m_step_backend="cpu", m_step_method="newton", accelerate=None):
         """Batch EM from this model on the rows of X; returns an ``EMResult``.
 
         The defaults of ``regularization`` and ``e_step_backend`` are the family's
@@ -254,10 +259,13 @@ class NormalMixture(AbstractMixtureOperations):
         e_step_backend, m_step_backend : {'jax', 'cpu'}
         m_step_method : {'newton', 'lbfgs', 'bfgs'}
             Solver of a GIG subordinator's moment equations.
+        accelerate : {None, 'squarem'}
+            ``None`` plain EM; ``'squarem'`` SQUAREM-accelerated EM (monotone; ``max_iter`` and
+            ``n_iter`` count E-steps).  See :class:`~normix.BatchEMFitter`.
         """
         fitter = BatchEMFitter(max_iter=max_iter, tol=tol, verbose=verbose, regularization=regularization,
                                e_step_backend=e_step_backend, m_step_backend=m_step_backend,
-                               m_step_method=m_step_method)
+                               m_step_method=m_step_method, accelerate=accelerate)
         return fitter.fit(self, X)
 
     @classmethod
