@@ -185,7 +185,9 @@ def log_likelihood(model, X, backend="cpu"):
     JAX twin, the kernel of ``marginal_log_likelihood``); the univariate families sum
     ``log_prob`` over the rows.  ``ValueError`` if ℓ is not finite (a row outside the
     support, or a density that underflows).
+    ``model`` may be an ``EMResult`` (its model).
     """
+    model = _model(model)
     n_parameters(model)
     backend = dispatch.validate_backend(backend)
     X, _ = _rows(model, X)
