@@ -4,6 +4,7 @@ References: the constrained M-step is checked against a numerical maximisation (
 of the expected complete-data log-likelihood written out row by row from the posterior moments
 (scipy.special for the subordinator's log-partition), not from the M-step's own formulas.
 """
+import functools
 import math
 
 import jax
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.special
+import scipy.stats
 
 from normix import (
     BatchEMFitter,
@@ -38,9 +40,30 @@ def truth(family, gamma=(0.5, -0.3), **sub):
     return family.from_classical(mu=[0.1, -0.2], gamma=list(gamma), sigma=SIGMA, **{**TRUTH[family], **sub})
 
 
+def subordinator_draws(family, rng, n):
+    """Y of the family's test law by numpy and scipy samplers (independent of normix's)."""
+    sub = TRUTH[family]
+    if family is NormalInverseGaussian:
+        return rng.wald(sub["mu_ig"], sub["lam"], n)
+    if family is GeneralizedHyperbolic:
+        p, a, b = sub["p"], sub["a"], sub["b"]
+        return scipy.stats.geninvgauss(p, math.sqrt(a * b), scale=math.sqrt(b / a)).rvs(n, random_state=rng)
+    y = rng.gamma(sub["alpha"], 1.0 / sub["beta"], n)
+    return y if family is VarianceGamma else 1.0 / y
+
+
+@functools.cache
+def data(family, gamma=(0.5, -0.3), seed=11):
+    """2000 rows of X = mu + gamma Y + sqrt(Y) Z, Z ~ N(0, SIGMA), of the family's test law."""
+    rng = np.random.default_rng(seed)
+    y = subordinator_draws(family, rng, 2000)
+    z = rng.standard_normal((2000, 2)) @ np.linalg.cholesky(SIGMA).T
+    return np.array([0.1, -0.2]) + np.outer(y, gamma) + np.sqrt(y)[:, None] * z
+
+
 @pytest.fixture(scope="module")
 def nig_data():
-    return truth(NormalInverseGaussian).rvs(2000, seed=11)
+    return data(NormalInverseGaussian)
 
 
 def held_values(model, fixed):
@@ -142,15 +165,20 @@ ARGMAX_CASES = [
 ]
 
 
+def m_step_problem(family, hold, n):
+    """Data, the held-parameter adapter, a constrained state, its E-step statistics and its CPU M-step."""
+    X = data(family)[:n]
+    model = truth(family, gamma=(0.3, -0.1))
+    constraints = validate_constraints(model, hold.get("fixed"), hold.get("symmetric", False), "none")
+    adapter = FixedParameters.wrap(family, family, constraints)
+    state = adapter.em_state(model, "cpu")
+    stats, _ = family.em_e_step(X, state, "cpu")
+    return X, constraints, adapter, state, stats, adapter.em_m_step(stats, state, "cpu", "newton")
+
+
 @pytest.mark.parametrize("family, hold", ARGMAX_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_constrained_m_step_is_the_argmax(family, hold):
-    X = truth(family).rvs(600, seed=5)
-    state_model = truth(family, gamma=(0.3, -0.1))
-    constraints = validate_constraints(state_model, hold.get("fixed"), hold.get("symmetric", False), "none")
-    adapter = FixedParameters.wrap(family, family, constraints)
-    state = adapter.em_state(state_model, "cpu")
-    stats, _ = family.em_e_step(X, state, "cpu")
-    new = adapter.em_m_step(stats, state, "cpu", "newton")
+    X, constraints, _, state, _, new = m_step_problem(family, hold, 600)
     moments = {k: np.asarray(v) for k, v in family.em_model(state).e_step(X, backend="cpu").items()}
     objective, (normal_best, sub_best) = numerical_argmax(family, X, moments, state, constraints)
     ours = objective(np.asarray(new.mu), np.asarray(new.gamma), np.asarray(new.L_Sigma),
@@ -170,14 +198,8 @@ JAX_CASES = [pytest.param(*case, marks=() if i == 0 else pytest.mark.slow) for i
 
 @pytest.mark.parametrize("family, hold", JAX_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_jax_m_step_equals_cpu(family, hold):
-    X = truth(family).rvs(300, seed=6)
-    model = truth(family, gamma=(0.3, -0.1))
-    constraints = validate_constraints(model, hold.get("fixed"), hold.get("symmetric", False), "none")
-    adapter = FixedParameters.wrap(family, family, constraints)
-    state = adapter.em_state(model, "cpu")
-    stats, _ = family.em_e_step(X, state, "cpu")
-    cpu = adapter.em_m_step(stats, state, "cpu", "newton")
-    jax_step = adapter.em_m_step(dispatch.to_backend(stats, "jax"), adapter.em_state(model, "jax"), "jax", "newton")
+    _, _, adapter, state, stats, cpu = m_step_problem(family, hold, 300)
+    jax_step = adapter.em_m_step(*dispatch.to_backend((stats, state), "jax"), "jax", "newton")
     for a, b in zip(jax.tree_util.tree_leaves(cpu), jax.tree_util.tree_leaves(jax_step)):
         np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-9, atol=1e-12)
 
@@ -192,7 +214,7 @@ FIT_CASES = [
 
 @pytest.mark.parametrize("family, fixed", FIT_CASES, ids=lambda v: getattr(v, "__name__", ""))
 def test_held_values_stay_exactly_fixed_and_likelihood_rises(family, fixed):
-    X = truth(family).rvs(1500, seed=7)
+    X = data(family)
     seen = []
     fitter = BatchEMFitter(max_iter=40, tol=1e-6, **CPU)
     result = fitter.fit(truth(family, gamma=(0.0, 0.0)), X, fixed=fixed,
@@ -223,7 +245,7 @@ def test_constrained_likelihood_between_its_starts_and_the_free_fit(nig_data):
 
 
 def test_symmetric_fit_of_symmetric_data_agrees_with_the_free_fit():
-    X = truth(NormalInverseGaussian, gamma=(0.0, 0.0)).rvs(5000, seed=12)
+    X = data(NormalInverseGaussian, gamma=(0.0, 0.0))
     start = NormalInverseGaussian.default_init(X)
     free = start.fit(X, tol=1e-7, max_iter=500, **CPU).model.joint
     sym = start.fit(X, symmetric=True, tol=1e-7, max_iter=500, **CPU).model.joint
@@ -237,7 +259,7 @@ def test_symmetric_fit_of_symmetric_data_agrees_with_the_free_fit():
 
 @pytest.mark.parametrize("gamma, tiny", [((0.0, 0.0), False), ((0.8, -0.6), True)])
 def test_likelihood_ratio_test_symmetric_against_skewed(gamma, tiny):
-    X = truth(NormalInverseGaussian, gamma=gamma).rvs(3000, seed=13)
+    X = data(NormalInverseGaussian, gamma=gamma, seed=13)
     start = NormalInverseGaussian.default_init(X)
     skewed = start.fit(X, tol=1e-8, max_iter=1000, **CPU)
     symmetric = start.fit(X, symmetric=True, tol=1e-8, max_iter=1000, **CPU)
@@ -248,7 +270,7 @@ def test_likelihood_ratio_test_symmetric_against_skewed(gamma, tiny):
 
 
 def test_gh_with_p_fixed_under_the_default_gauge():
-    X = truth(GeneralizedHyperbolic).rvs(1500, seed=14)
+    X = data(GeneralizedHyperbolic)
     start = NormalInverseGaussian.default_init(X)
     start = GeneralizedHyperbolic.from_mixture(start.fit(X, max_iter=5, **CPU).model)
     result = start.fit(X, fixed={"p": -0.5}, tol=1e-6, max_iter=200)
@@ -306,7 +328,7 @@ def test_compiled_jax_loop_equals_cpu_loop(nig_data, family, fixed):
 def test_parameter_counts_of_held_fits(family, fixed, symmetric, removed):
     model = truth(family)
     assert n_parameters(model, fixed=fixed, symmetric=symmetric) == n_parameters(model) - removed
-    X = model.rvs(50, seed=1)
+    X = data(family)[:50]
     k = n_parameters(model) - removed
     assert aic(model, X, fixed=fixed, symmetric=symmetric) == pytest.approx(2 * k - 2 * log_likelihood(model, X))
     assert bic(model, X, fixed=fixed, symmetric=symmetric) == pytest.approx(
