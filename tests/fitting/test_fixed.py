@@ -178,7 +178,7 @@ def m_step_problem(family, hold, n):
 
 @pytest.mark.parametrize("family, hold", ARGMAX_CASES, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_constrained_m_step_is_the_argmax(family, hold):
-    X, constraints, _, state, _, new = m_step_problem(family, hold, 600)
+    X, constraints, _, state, _, new = m_step_problem(family, hold, 300)
     moments = {k: np.asarray(v) for k, v in family.em_model(state).e_step(X, backend="cpu").items()}
     objective, (normal_best, sub_best) = numerical_argmax(family, X, moments, state, constraints)
     ours = objective(np.asarray(new.mu), np.asarray(new.gamma), np.asarray(new.L_Sigma),
