@@ -27,8 +27,8 @@ def _defaults(function):
 def test_signature_shows_the_spec_defaults(cls):
     assert list(inspect.signature(cls.fit).parameters) == ["self", "X", "verbose", "max_iter", "tol",
                                                            "regularization", "e_step_backend",
-                                                           "m_step_backend", "m_step_method"]
-    assert _defaults(cls.fit) == {**SPEC_COMMON, **SPEC_DEFAULTS[cls]}
+                                                           "m_step_backend", "m_step_method", "fixed", "symmetric"]
+    assert _defaults(cls.fit) == {**SPEC_COMMON, **SPEC_DEFAULTS[cls], "fixed": None, "symmetric": False}
     assert dict(cls.fit_defaults) == SPEC_DEFAULTS[cls]
 
 
@@ -50,7 +50,7 @@ def test_defaults_reach_the_fitter(monkeypatch):
         def __init__(self, **options):
             seen.update(options)
 
-        def fit(self, model, X):
+        def fit(self, model, X, **held):
             return "result"
 
     monkeypatch.setattr(marginal, "BatchEMFitter", Recorder)
