@@ -25,6 +25,17 @@ for NIG (α, β, δ, μ), VG and the skewed Student t.  With the same rule the s
 cases sit one constraint inside GH (NIG: p = -1/2; VG: b = 0; NInvG: a = 0), so each
 likelihood-ratio test against GH has 1 degree of freedom.
 
+Fits with held parameters
+-------------------------
+A fit with ``fixed=`` or ``symmetric=True`` (see :mod:`normix._em.fixed`) holds some
+parameters; its ``EMResult`` records them in ``constraints``, and every function here
+accepts such a result in place of a model and counts k = n_parameters(model) minus the
+parameters the constraint removes: ``n_fixed`` held scalars, less one when a held value
+is not invariant under (γ/c, Σ/c, cY) (it then only fixes the scale: a GH fit with ``a``
+held has the free GH's count).  A plain model takes the same information by the
+keywords ``fixed`` and ``symmetric``.  The symmetric fit (γ = 0) has d parameters fewer
+than the skewed one, so their likelihood-ratio test has df = d.
+
 References
 ----------
 H. Akaike (1974), "A new look at the statistical model identification", IEEE Trans.
@@ -41,6 +52,8 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from normix._em.fixed import validate_constraints
+from normix._em.result import EMResult
 from normix._kernels import dispatch
 from normix.distributions.gamma import Gamma
 from normix.distributions.generalized_hyperbolic import GeneralizedHyperbolic
@@ -86,7 +99,25 @@ class ModelScore(NamedTuple):
     bic: float
 
 
-def n_parameters(model):
+def _unpack(model, fixed=None, symmetric=False):
+    """``(model, ParameterConstraints or None)`` of a model (with ``fixed``/``symmetric``) or of an ``EMResult``."""
+    if isinstance(model, EMResult):
+        if fixed is not None or symmetric:
+            raise ValueError("fixed and symmetric describe a plain model: an EMResult carries its own constraints")
+        return model.model, model.constraints
+    if fixed is None and not symmetric:
+        return model, None
+    if type(model) not in _SUBORDINATOR_PARAMETERS:
+        raise ValueError(f"fixed and symmetric apply to the normal mixtures, not to {type(model).__name__}")
+    return model, validate_constraints(model, fixed, symmetric, "none")
+
+
+def _model(model):
+    """The model of a model or of an ``EMResult``."""
+    return model.model if isinstance(model, EMResult) else model
+
+
+def n_parameters(model, *, fixed=None, symmetric=False):
     """Number of free parameters k of ``model``.
 
     ``2d + d(d+1)/2 + 2`` for GH and ``2d + d(d+1)/2 + 1`` for NIG, VG and NInvG (one
@@ -94,11 +125,24 @@ def n_parameters(model):
     ``d + d(d+1)/2`` for ``MultivariateNormal``; 2 for Gamma, InverseGamma and
     InverseGaussian; 3 for GIG.
 
+    ``model`` may be an ``EMResult``: a fit with held parameters then counts the
+    parameters its ``constraints`` leave free; for a plain mixture the keywords ``fixed``
+    and ``symmetric`` (as given to ``fit``) do the same (see the module docstring).
+
     Raises
     ------
     TypeError
         For any other object (joint laws included: they describe (x, y) pairs).
+    ValueError
+        For ``fixed``/``symmetric`` with an ``EMResult`` or a law that is not a mixture,
+        or held values ``fit`` would refuse.
     """
+    model, constraints = _unpack(model, fixed, symmetric)
+    removed = 0 if constraints is None else constraints.n_removed
+    return _base_count(model) - removed
+
+
+def _base_count(model):
     cls = type(model)
     if cls in _SUBORDINATOR_PARAMETERS:
         d = model.d
@@ -141,7 +185,9 @@ def log_likelihood(model, X, backend="cpu"):
     JAX twin, the kernel of ``marginal_log_likelihood``); the univariate families sum
     ``log_prob`` over the rows.  ``ValueError`` if ℓ is not finite (a row outside the
     support, or a density that underflows).
+    ``model`` may be an ``EMResult`` (its model).
     """
+    model = _model(model)
     n_parameters(model)
     backend = dispatch.validate_backend(backend)
     X, _ = _rows(model, X)
@@ -152,21 +198,25 @@ def log_likelihood(model, X, backend="cpu"):
     return total
 
 
-def aic(model, X, backend="cpu"):
+def aic(model, X, backend="cpu", *, fixed=None, symmetric=False):
     """Akaike information criterion AIC = 2k - 2ℓ (Akaike 1974); lower is better.
 
-    k = :func:`n_parameters`, ℓ = :func:`log_likelihood` of ``X`` (on ``backend``).
+    k = :func:`n_parameters` (with ``fixed``, ``symmetric``; ``model`` may be an ``EMResult``),
+    ℓ = :func:`log_likelihood` of ``X`` (on ``backend``).
     """
-    return 2.0 * n_parameters(model) - 2.0 * log_likelihood(model, X, backend)
+    k = n_parameters(model, fixed=fixed, symmetric=symmetric)
+    return 2.0 * k - 2.0 * log_likelihood(model, X, backend)
 
 
-def bic(model, X, backend="cpu"):
+def bic(model, X, backend="cpu", *, fixed=None, symmetric=False):
     """Bayesian information criterion BIC = k log n - 2ℓ (Schwarz 1978); lower is better.
 
-    k = :func:`n_parameters`, n = rows of ``X``, ℓ = :func:`log_likelihood` of ``X`` (on ``backend``).
+    k = :func:`n_parameters` (with ``fixed``, ``symmetric``; ``model`` may be an ``EMResult``),
+    n = rows of ``X``, ℓ = :func:`log_likelihood` of ``X`` (on ``backend``).
     """
-    _, n = _rows(model, X)
-    return n_parameters(model) * math.log(n) - 2.0 * log_likelihood(model, X, backend)
+    k = n_parameters(model, fixed=fixed, symmetric=symmetric)
+    _, n = _rows(_model(model), X)
+    return k * math.log(n) - 2.0 * log_likelihood(model, X, backend)
 
 
 def likelihood_ratio_test(restricted, full, X, backend="cpu"):
@@ -191,6 +241,9 @@ def likelihood_ratio_test(restricted, full, X, backend="cpu"):
     Parameters
     ----------
     restricted, full : models accepted by :func:`n_parameters`, of the same dimension
+        Or their ``EMResult``: a fit with held parameters counts only its free ones, so
+        that, e.g., the symmetric fit (``symmetric=True``) against the skewed fit of the
+        same family has df = d.
     X : array
         The data both were fitted to.
     backend : {'cpu', 'jax'}
@@ -210,8 +263,8 @@ def likelihood_ratio_test(restricted, full, X, backend="cpu"):
 
     df = n_parameters(full) - n_parameters(restricted)
     if df < 1:
-        raise ValueError(f"full ({type(full).__name__}, {n_parameters(full)} parameters) must have more free "
-                         f"parameters than restricted ({type(restricted).__name__}, "
+        raise ValueError(f"full ({type(_model(full)).__name__}, {n_parameters(full)} parameters) must have more "
+                         f"free parameters than restricted ({type(_model(restricted)).__name__}, "
                          f"{n_parameters(restricted)})")
     statistic = 2.0 * (log_likelihood(full, X, backend) - log_likelihood(restricted, X, backend))
     return LikelihoodRatioTest(statistic, df, float(scipy.stats.chi2.sf(max(statistic, 0.0), df)))
@@ -223,7 +276,8 @@ def compare(models, X, backend="cpu"):
     Parameters
     ----------
     models : mapping of name to model, or iterable of models
-        An iterable is named by class names.
+        An iterable is named by class names.  A model may be an ``EMResult`` (its
+        constraints count, see :func:`n_parameters`).
     X : array
         Data all models can score.
     backend : {'cpu', 'jax'}
@@ -234,13 +288,13 @@ def compare(models, X, backend="cpu"):
     list of ModelScore
         ``(name, n_parameters, log_likelihood, mean_log_likelihood, aic, bic)`` per model.
     """
-    items = list(models.items()) if hasattr(models, "items") else [(type(m).__name__, m) for m in models]
+    items = list(models.items()) if hasattr(models, "items") else [(type(_model(m)).__name__, m) for m in models]
     if not items:
         raise ValueError("models must hold at least one model")
     rows = []
     for name, model in items:
         k = n_parameters(model)
         ll = log_likelihood(model, X, backend)
-        _, n = _rows(model, X)
+        _, n = _rows(_model(model), X)
         rows.append(ModelScore(str(name), k, ll, ll / n, 2.0 * k - 2.0 * ll, k * math.log(n) - 2.0 * ll))
     return sorted(rows, key=lambda row: row.bic)

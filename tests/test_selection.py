@@ -175,3 +175,25 @@ def test_bad_data_raises_value_error():
         bic(nig(), np.array([[0.0, np.nan], [1.0, 2.0]]))
     with pytest.raises(ValueError, match="at least one model"):
         compare({}, np.zeros((3, 2)))
+
+
+def test_results_with_held_parameters_count_only_free_ones(data):
+    """An EMResult stands for its model; its constraints remove what the fit held (d for gamma = 0)."""
+    start = nig()
+    free = start.fit(data, max_iter=5, e_step_backend="cpu")
+    symmetric = start.fit(data, max_iter=5, symmetric=True, e_step_backend="cpu")
+    assert free.constraints is None
+    assert n_parameters(free) == n_parameters(free.model) == 2 + 2 + 3 + 1
+    assert n_parameters(symmetric) == n_parameters(symmetric.model) - 2
+    assert n_parameters(symmetric.model, symmetric=True) == n_parameters(symmetric)
+    assert log_likelihood(symmetric, data) == log_likelihood(symmetric.model, data)
+    k = n_parameters(symmetric)
+    ll = log_likelihood(symmetric.model, data)
+    assert aic(symmetric, data) == pytest.approx(2 * k - 2 * ll, rel=1e-12)
+    assert bic(symmetric, data) == pytest.approx(k * math.log(len(data)) - 2 * ll, rel=1e-12)
+    test = likelihood_ratio_test(symmetric, free, data)
+    statistic = 2 * (log_likelihood(free.model, data) - ll)
+    assert test.df == 2 and test.statistic == pytest.approx(statistic, rel=1e-12)
+    assert test.p_value == pytest.approx(scipy.stats.chi2.sf(max(statistic, 0.0), 2), rel=1e-12)
+    rows = {row.name: row for row in compare({"free": free, "symmetric": symmetric}, data)}
+    assert rows["symmetric"].n_parameters == k and rows["free"].n_parameters == k + 2

@@ -13,10 +13,12 @@ The rows may live in memory, on several devices or in dask chunks
 (:func:`normix._em.placement.place` picks the E-step); the result is built by
 :func:`normix._em.loop.finish` on every path.
 """
+import dataclasses
 import time
 
 import numpy as np
 
+from normix._em.fixed import FixedParameters, validate_constraints
 from normix._em.loop import finish, run_compiled_loop, run_python_loop, start_state, validate_em_options
 from normix._em.many import fit_many
 from normix._em.placement import place
@@ -72,7 +74,7 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X, *, callback=None):
+    def fit(self, model, X, *, fixed=None, symmetric=False, callback=None):
         """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
 
         Parameters
@@ -81,6 +83,12 @@ class BatchEMFitter:
             Starting model; its family is the family fitted.
         X : array, shape (n, d)
             Data, at least d + 2 finite rows.
+        fixed : mapping, optional
+            Parameters held at given values (``'mu'``, ``'gamma'`` and the subordinator's
+            ``from_classical`` names), in the start and in every M-step: see
+            :mod:`normix._em.fixed` for the constrained M-steps and the checks.
+        symmetric : bool
+            ``True`` holds γ = 0 (the same as ``fixed={'gamma': 0}``).
         callback : callable, optional
             ``callback(iteration, model, log_likelihood)`` after every iteration, with the
             model after ``iteration`` updates and the mean log-likelihood of the model that
@@ -99,13 +107,15 @@ class BatchEMFitter:
         count and the histories restart at the resumption point.
 
         ``X`` may also be a dask array or a JAX array sharded by rows over several devices
-        (see :mod:`normix._em.placement`).
+        (see :mod:`normix._em.placement`).  A constrained fit records what it held in
+        ``EMResult.constraints`` (read by :mod:`normix.selection`).
         """
+        constraints = validate_constraints(model, fixed, symmetric, self.regularization)
         placement = place(model, X, self.e_step_backend)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
-        family = placement.family
+        family = FixedParameters.wrap(placement.family, type(model), constraints)
         state = start_state(family, model, self.regularization)
         options = dict(max_iter=self.max_iter, tol=self.tol, regularization=self.regularization,
                        method=self.m_step_method)
@@ -122,9 +132,10 @@ class BatchEMFitter:
             outcome = run_compiled_loop(family, state, placement.X, **options)
         else:
             outcome = run_python_loop(family, state, placement.X, **python_options)
-        return finish(family, placement.X, outcome, start=start, verbose=self.verbose, n_iter=n_iter)
+        result = finish(family, placement.X, outcome, start=start, verbose=self.verbose, n_iter=n_iter)
+        return result if constraints is None else dataclasses.replace(result, constraints=constraints)
 
-    def fit_many(self, models, X, *, select="all"):
+    def fit_many(self, models, X, *, select="all", fixed=None, symmetric=False):
         """Run EM from several starting models and/or on several datasets of equal shape, in one call.
 
         Parameters
@@ -140,6 +151,8 @@ class BatchEMFitter:
             count, histories and convergence flag; ``'best'`` (shared data only) returns the
             fit whose model has the highest mean log-likelihood on ``X``, preferring
             converged fits.
+        fixed, symmetric
+            Parameters held in every fit, as in :meth:`fit`.
 
         Returns
         -------
@@ -161,4 +174,4 @@ class BatchEMFitter:
             raise ValueError(f"select must be 'all' or 'best', got {select!r}")
         if select == "best" and np.ndim(X) != 2:
             raise ValueError("select='best' compares fits on one dataset: X must have shape (n, d)")
-        return fit_many(self, models, X, select=select)
+        return fit_many(self, models, X, select=select, fixed=fixed, symmetric=symmetric)

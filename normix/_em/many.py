@@ -16,6 +16,7 @@ fitted alone (the iterates are the same numbers, and a fit that ends degenerate,
   on a traceable E-step backend the shapes stay fixed (no recompilation) and converged
   problems are carried along unchanged.
 """
+import dataclasses
 import math
 import time
 from functools import partial
@@ -24,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from normix._em.fixed import FixedParameters, validate_constraints
 from normix._em.loop import (
     LoopOutcome,
     converged_message,
@@ -58,11 +60,13 @@ def _compiled_many(family, max_iter, regularization, method, shared_data, states
     return jax.vmap(run, in_axes=(0, None if shared_data else 0))(states, X)
 
 
-def prepare(fitter, models, X):
-    """Validated ``(family, starting states, data sets (B, n, d), index (K,))`` of a ``fit_many`` call.
+def prepare(fitter, models, X, fixed=None, symmetric=False):
+    """Validated ``(family, starting states, data sets (B, n, d), index (K,), constraints)`` of a ``fit_many`` call.
 
     One model and B data sets give B problems; K models and one data set (n, d) give K
-    problems; K models and K data sets pair them up.
+    problems; K models and K data sets pair them up.  With held parameters (``fixed``,
+    ``symmetric``) the family is the :class:`~normix._em.fixed.FixedParameters` adapter
+    (constrained starts and M-steps) and ``constraints`` what it holds, else ``None``.
     """
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
@@ -71,6 +75,8 @@ def prepare(fitter, models, X):
     if any(type(m) is not family for m in models):
         raise ValueError("models must all be of one family, got "
                          f"{sorted({type(m).__name__ for m in models})}")
+    constraints = validate_constraints(models[0], fixed, symmetric, fitter.regularization)
+    family = FixedParameters.wrap(family, family, constraints)
     X = np.asarray(X, dtype=np.float64)
     if X.ndim not in (2, 3):
         raise ValueError(f"X must have shape (n, d) or (B, n, d), got {X.shape}")
@@ -82,10 +88,10 @@ def prepare(fitter, models, X):
     datasets = np.stack([family.em_validate_data(data, models[0]) for data in datasets])
     states = [start_state(family, m, fitter.regularization) for m in models]
     index = np.zeros(len(models), dtype=np.int64) if X.ndim == 2 else np.arange(len(models))
-    return family, states, datasets, index
+    return family, states, datasets, index, constraints
 
 
-def fit_many(fitter, models, X, select="all"):
+def fit_many(fitter, models, X, select="all", fixed=None, symmetric=False):
     """Run batch EM for every (model, dataset) problem; returns a list of :class:`EMResult` or the best one.
 
     Parameters
@@ -98,13 +104,15 @@ def fit_many(fitter, models, X, select="all"):
         One dataset shared by all starting models, or one dataset per problem.
     select : {'all', 'best'}
         ``'best'``: only the fit with the highest mean log-likelihood (see :func:`best_result`).
+    fixed, symmetric
+        Parameters held in every fit (see :mod:`normix._em.fixed`); each result records them.
 
     Returns
     -------
     list of EMResult, or EMResult
         One per problem, in order; ``elapsed_time`` is the wall time of the whole call.
     """
-    family, states, datasets, index = prepare(fitter, models, X)
+    family, states, datasets, index, constraints = prepare(fitter, models, X, fixed, symmetric)
     start = time.perf_counter()
     compiled = (dispatch.traceable(fitter.e_step_backend) and dispatch.traceable(fitter.m_step_backend)
                 and fitter.verbose <= 1)
@@ -127,6 +135,8 @@ def fit_many(fitter, models, X, select="all"):
                                  method=fitter.m_step_method)
     results = [finish(family, datasets[index[k]], outcome, start=start, verbose=0, n_iter=n_iters[k])
                for k, outcome in enumerate(outcomes)]
+    if constraints is not None:
+        results = [dataclasses.replace(result, constraints=constraints) for result in results]
     if select == "best":
         return best_result(family, [outcome.state for outcome in outcomes], results, datasets)
     return results

@@ -64,6 +64,10 @@ class EMResult:
         How the fit ended, as a code (:class:`EMStatus`).  When a result is built by
         hand without one, it is :attr:`EMStatus.CONVERGED` if ``converged`` and
         :attr:`EMStatus.MAX_ITER` otherwise.
+    constraints : ParameterConstraints or None
+        What a fit with ``fixed=`` or ``symmetric=True`` held (see
+        :mod:`normix._em.fixed`); ``None`` for a free fit.  :mod:`normix.selection`
+        counts the free parameters of a result with it.
     """
 
     model: Any
@@ -74,6 +78,7 @@ class EMResult:
     elapsed_time: float
     message: str = ""
     status: EMStatus = None
+    constraints: Any = None
 
     def __post_init__(self):
         if self.status is None:

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from normix._bregman import solve_bregman
+from normix._em.reduced_solve import solve_fixed_coordinates
 from normix._kernels import dispatch
 from normix._validation import check_scalar, require
 from normix.distributions.gamma import Gamma
@@ -135,6 +136,48 @@ class JointGeneralizedHyperbolic(JointNormalMixture):
         if method == "newton":
             return _gig_newton(s1, s2, s3, params, backend)
         return _gig_bregman(s1, s2, s3, params, backend, method)
+
+    @classmethod
+    def _subordinator_m_step_fixed(cls, s1, s2, s3, params, fixed, backend, method):
+        """(p, a, b) maximising (p - 1) s1 - (b s2 + a s3)/2 - ψ(p, a, b) with the ``fixed`` ones held.
+
+        ``fixed`` holds a float (held) or ``None`` (free) per parameter.  In the natural
+        parameters θ = (p - 1, -b/2, -a/2) each classical parameter is one coordinate, so
+        the problem is the concave η -> θ problem restricted to the free coordinates
+        (:func:`normix._em.reduced_solve.solve_fixed_coordinates`).
+        """
+        return _gig_fixed(s1, s2, s3, params, fixed, backend, method)
+
+
+def _gig_fixed(s1, s2, s3, params, fixed, backend, method):
+    """The GIG M-step with some of (p, a, b) fixed.
+
+    With only p fixed, the problem is solved for Y' = Y/c, c = √(s3/s2) (as in
+    :func:`_gig_bregman`: a' = a c, b' = b/c, the better conditioned symmetric problem);
+    with a or b fixed it is solved in the original scale, where the fixed value stays a
+    constant of the compiled solver.
+    """
+    xp = dispatch.array_namespace(backend)
+    if all(value is not None for value in fixed):
+        return tuple(xp.asarray(value, dtype=xp.float64) for value in fixed)
+    p_fixed, a_fixed, b_fixed = fixed
+    p, a, b = params
+    inside = (a > 0) & (b > 0)
+    gig = GeneralizedInverseGaussian
+    options = dict(backend=backend, method=method, max_steps=_GIG_MAXITER, tol=_GIG_TOL)
+    if a_fixed is None and b_fixed is None:
+        c = xp.sqrt(s3 / s2)
+        root = xp.sqrt(s2 * s3)
+        theta0 = (p_fixed - 1.0, xp.where(inside, -0.5 * b / c, -0.5), xp.where(inside, -0.5 * a * c, -0.5))
+        theta = solve_fixed_coordinates(gig.log_partition_triad(backend), (s1 - xp.log(c), root, root), theta0,
+                                        (p_fixed - 1.0, None, None), gig._theta_bounds(), **options)
+        return xp.asarray(p_fixed, dtype=xp.float64), -2.0 * theta[2] / c, -2.0 * theta[1] * c
+    theta0 = (p - 1.0, xp.where(inside, -0.5 * b, -0.5), xp.where(inside, -0.5 * a, -0.5))
+    held = (None if p_fixed is None else p_fixed - 1.0, None if b_fixed is None else -0.5 * b_fixed,
+            None if a_fixed is None else -0.5 * a_fixed)
+    theta = solve_fixed_coordinates(gig.log_partition_triad(backend), (s1, s2, s3), theta0, held,
+                                    gig._theta_bounds(), **options)
+    return theta[0] + 1.0, -2.0 * theta[2], -2.0 * theta[1]
 
 
 def _gig_newton(s1, s2, s3, params, backend):

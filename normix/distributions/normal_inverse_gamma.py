@@ -16,11 +16,17 @@ Journal of Financial Econometrics 4:275-309.
 import jax
 import jax.numpy as jnp
 
+from normix._em.reduced_solve import solve_fixed_coordinates
 from normix._kernels import dispatch
 from normix.distributions.inverse_gamma import InverseGamma
 from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
 from normix.mixtures.marginal import NormalMixture
+
+# Budget and tolerance of the shape's equation ψ₀(α) = log β - s1 when β is fixed (a
+# one-dimensional Newton problem from the previous iterate: a few steps).
+_GAMMA_MAXITER = 100
+_GAMMA_TOL = 1e-10
 
 
 class JointNormalInverseGamma(JointNormalMixture):
@@ -82,6 +88,28 @@ class JointNormalInverseGamma(JointNormalMixture):
         xp = dispatch.array_namespace(backend)
         alpha = compiled_kernel(backend, "digamma_inv")(-s1 - xp.log(s2))
         return alpha, alpha / s2
+
+    @classmethod
+    def _subordinator_m_step_fixed(cls, s1, s2, s3, params, fixed, backend, method):
+        """(α, β) maximising -(α + 1) s1 - β s2 + α log β - log Γ(α) with the ``fixed`` one(s) held.
+
+        α fixed: β = α / s2.  β fixed: ψ₀(α) = log β - s1, the InverseGamma η -> θ problem
+        in θ = (β, -(α + 1)), η = (-s2, s1), restricted to θ₂
+        (:func:`normix._em.reduced_solve.solve_fixed_coordinates`).
+        """
+        xp = dispatch.array_namespace(backend)
+        alpha_fixed, beta_fixed = fixed
+        if beta_fixed is None:
+            alpha = xp.asarray(alpha_fixed, dtype=xp.float64)
+            return alpha, alpha / s2
+        beta = xp.asarray(beta_fixed, dtype=xp.float64)
+        if alpha_fixed is not None:
+            return xp.asarray(alpha_fixed, dtype=xp.float64), beta
+        alpha0, beta0 = params
+        theta = solve_fixed_coordinates(InverseGamma.log_partition_triad(backend), (-s2, s1),
+                                        (beta0, -(alpha0 + 1.0)), (beta_fixed, None), InverseGamma._theta_bounds(),
+                                        backend=backend, method=method, max_steps=_GAMMA_MAXITER, tol=_GAMMA_TOL)
+        return -theta[1] - 1.0, beta
 
 
 class NormalInverseGamma(NormalMixture):

@@ -84,6 +84,24 @@ class JointNormalInverseGaussian(JointNormalMixture):
         lam = xp.where(gap > 0, 1.0 / xp.where(gap > 0, gap, 1.0), xp.nan)
         return xp.asarray(s3, dtype=xp.float64), lam
 
+    @classmethod
+    def _subordinator_m_step_fixed(cls, s1, s2, s3, params, fixed, backend, method):
+        """(μ_IG, λ) maximising ½ log λ - λ s3/(2μ_IG²) + λ/μ_IG - λ s2/2 with the ``fixed`` one(s) held.
+
+        Setting the derivatives to zero: ∂/∂μ_IG gives μ_IG = s3 whatever λ (so λ fixed:
+        μ_IG = s3); ∂/∂λ gives 1/λ = s2 - 2/μ_IG + s3/μ_IG² (so μ_IG fixed: that λ, which is
+        > 0 since s2 - 2/μ + s3/μ² = s3 (1/μ - 1/s3)² + s2 - 1/s3 and s2 s3 >= 1).
+        """
+        xp = dispatch.array_namespace(backend)
+        mu_fixed, lam_fixed = fixed
+        if mu_fixed is None:
+            return xp.asarray(s3, dtype=xp.float64), xp.asarray(lam_fixed, dtype=xp.float64)
+        mu_ig = xp.asarray(mu_fixed, dtype=xp.float64)
+        if lam_fixed is not None:
+            return mu_ig, xp.asarray(lam_fixed, dtype=xp.float64)
+        gap = s2 - 2.0 / mu_ig + s3 / mu_ig**2
+        return mu_ig, xp.where(gap > 0, 1.0 / xp.where(gap > 0, gap, 1.0), xp.nan)
+
 
 class NormalInverseGaussian(NormalMixture):
     """Marginal Normal-Inverse Gaussian law f(x) of a :class:`JointNormalInverseGaussian`.

@@ -20,11 +20,17 @@ returns", Journal of Business 63:511-524.
 import jax
 import jax.numpy as jnp
 
+from normix._em.reduced_solve import solve_fixed_coordinates
 from normix._kernels import dispatch
 from normix.distributions.gamma import Gamma
 from normix.mixtures._compiled import compiled_kernel
 from normix.mixtures.joint import JointNormalMixture, normal_part, positive_scalar
 from normix.mixtures.marginal import NormalMixture
+
+# Budget and tolerance of the shape's equation ψ₀(α) = s1 + log β when β is fixed (a
+# one-dimensional Newton problem from the previous iterate: a few steps).
+_GAMMA_MAXITER = 100
+_GAMMA_TOL = 1e-10
 
 
 class JointVarianceGamma(JointNormalMixture):
@@ -86,6 +92,27 @@ class JointVarianceGamma(JointNormalMixture):
         xp = dispatch.array_namespace(backend)
         alpha = compiled_kernel(backend, "digamma_inv")(s1 - xp.log(s3))
         return alpha, alpha / s3
+
+    @classmethod
+    def _subordinator_m_step_fixed(cls, s1, s2, s3, params, fixed, backend, method):
+        """(α, β) maximising (α - 1) s1 - β s3 + α log β - log Γ(α) with the ``fixed`` one(s) held.
+
+        α fixed: β = α / s3.  β fixed: ψ₀(α) = s1 + log β, the Gamma η -> θ problem in
+        θ = (α - 1, -β) restricted to θ₁ (:func:`normix._em.reduced_solve.solve_fixed_coordinates`).
+        """
+        xp = dispatch.array_namespace(backend)
+        alpha_fixed, beta_fixed = fixed
+        if beta_fixed is None:
+            alpha = xp.asarray(alpha_fixed, dtype=xp.float64)
+            return alpha, alpha / s3
+        beta = xp.asarray(beta_fixed, dtype=xp.float64)
+        if alpha_fixed is not None:
+            return xp.asarray(alpha_fixed, dtype=xp.float64), beta
+        alpha0, beta0 = params
+        theta = solve_fixed_coordinates(Gamma.log_partition_triad(backend), (s1, s3), (alpha0 - 1.0, -beta0),
+                                        (None, -beta_fixed), Gamma._theta_bounds(), backend=backend,
+                                        method=method, max_steps=_GAMMA_MAXITER, tol=_GAMMA_TOL)
+        return theta[0] + 1.0, beta
 
 
 class VarianceGamma(NormalMixture):

@@ -20,6 +20,7 @@ The same code serves both backends: kernels come from ``dispatch.kernels(backend
 arrays from ``dispatch.array_namespace(backend)``, so the CPU path is numpy and numba
 only and the JAX path traces inside ``lax.while_loop``.
 """
+import inspect
 import math
 import types
 from collections.abc import Mapping
@@ -240,7 +241,8 @@ class NormalMixture(AbstractMixtureOperations):
 
     # ------------------------------------------------------------------- fitting
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
-            m_step_backend="cpu", m_step_method="newton", accelerate=None):
+            m_step_backend="cpu", m_step_method="newton", accelerate=None, fixed=None,
+            symmetric=False):
         """Batch EM from this model on the rows of X; returns an ``EMResult``.
 
         The defaults of ``regularization`` and ``e_step_backend`` are the family's
@@ -262,11 +264,17 @@ class NormalMixture(AbstractMixtureOperations):
         accelerate : {None, 'squarem'}
             ``None`` plain EM; ``'squarem'`` SQUAREM-accelerated EM (monotone; ``max_iter`` and
             ``n_iter`` count E-steps).  See :class:`~normix.BatchEMFitter`.
+        fixed : mapping, optional
+            Parameters held at given values: ``'mu'``, ``'gamma'`` (shape (d,) or a scalar)
+            and the subordinator's parameters under the names of ``from_classical``; the
+            constrained M-steps are those of :mod:`normix._em.fixed`.
+        symmetric : bool
+            ``True`` fits γ = 0 (the start too); the same as ``fixed={'gamma': 0}``.
         """
         fitter = BatchEMFitter(max_iter=max_iter, tol=tol, verbose=verbose, regularization=regularization,
                                e_step_backend=e_step_backend, m_step_backend=m_step_backend,
                                m_step_method=m_step_method, accelerate=accelerate)
-        return fitter.fit(self, X)
+        return fitter.fit(self, X, fixed=fixed, symmetric=symmetric)
 
     @classmethod
     def default_init(cls, X):
@@ -334,6 +342,25 @@ class NormalMixture(AbstractMixtureOperations):
         subordinator = cls._joint_class._subordinator_m_step(stats.s1, stats.s2, stats.s3, state.subordinator,
                                                              backend, method)
         return MixtureState(mu, gamma, L_Sigma, tuple(subordinator))
+
+    @classmethod
+    def em_subordinator_names(cls):
+        """Names of the subordinator's parameters, in the state's order: those of ``from_classical`` after sigma."""
+        names = tuple(inspect.signature(cls.from_classical).parameters)
+        return names[names.index("sigma") + 1:]
+
+    @classmethod
+    def em_subordinator_m_step(cls, s1, s2, s3, params, fixed, backend, method):
+        """The subordinator's M-step with the parameters given in ``fixed`` held (a float, or ``None``: free).
+
+        Maximises the subordinator's part of the expected complete-data log-likelihood
+        over the free parameters (each family's ``_subordinator_m_step_fixed`` states
+        its equations); with nothing held it is the family's usual update.
+        """
+        joint = cls._joint_class
+        if all(value is None for value in fixed):
+            return tuple(joint._subordinator_m_step(s1, s2, s3, params, backend, method))
+        return tuple(joint._subordinator_m_step_fixed(s1, s2, s3, params, fixed, backend, method))
 
     @classmethod
     def em_unbounded_at_mu(cls, state, d):
