@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from normix._em.factor import factor_family, factor_result
 from normix._em.loop import finish, run_compiled_loop, run_python_loop, start_state, validate_em_options
 from normix._em.many import fit_many
 from normix._em.placement import place
@@ -66,7 +67,7 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X, *, callback=None):
+    def fit(self, model, X, *, sigma="full", n_factors=None, callback=None):
         """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
 
         Parameters
@@ -75,6 +76,12 @@ class BatchEMFitter:
             Starting model; its family is the family fitted.
         X : array, shape (n, d)
             Data, at least d + 2 finite rows.
+        sigma : {'full', 'factor'}
+            ``'factor'``: Σ = B Bᵀ + diag(D) with ``n_factors`` factors, by ECM in O(n d k) per
+            iteration, in memory only (:mod:`normix._em.factor`); returns a ``FactorEMResult``
+            (an :class:`EMResult` with ``loadings`` and ``specific_variances``).
+        n_factors : int, optional
+            1 <= k < d, required with ``sigma='factor'`` and refused with ``'full'``.
         callback : callable, optional
             ``callback(iteration, model, log_likelihood)`` after every iteration, with the
             model after ``iteration`` updates and the mean log-likelihood of the model that
@@ -99,7 +106,7 @@ class BatchEMFitter:
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
-        family = placement.family
+        family = factor_family(placement.family, sigma, n_factors, model.d)
         state = start_state(family, model, self.regularization)
         options = dict(max_iter=self.max_iter, tol=self.tol, regularization=self.regularization,
                        method=self.m_step_method)
@@ -110,7 +117,8 @@ class BatchEMFitter:
             outcome = run_python_loop(family, state, placement.X, verbose=self.verbose,
                                       e_backend=self.e_step_backend, m_backend=self.m_step_backend,
                                       callback=callback, **options)
-        return finish(family, placement.X, outcome, start=start, verbose=self.verbose)
+        result = finish(family, placement.X, outcome, start=start, verbose=self.verbose)
+        return result if sigma == "full" else factor_result(result, outcome.state)
 
     def fit_many(self, models, X, *, select="all"):
         """Run EM from several starting models and/or on several datasets of equal shape, in one call.
