@@ -2,11 +2,9 @@
 
 An E-step problem is ``(X, mu, gamma, B, D, p, a, b)`` with rows drawn from
 X = mu + gamma y + sqrt(y) (B f + sqrt(D) e); an M-step problem is the E-step statistics of
-such a problem with the (B, D) it was evaluated at.
+such rows (posterior-like weights) with the (B, D) they are projected on.
 """
 import numpy as np
-
-from normix._kernels.estep_cpu import estep_statistics
 
 __all__ = ["CASES", "RTOL", "ATOL"]
 
@@ -23,13 +21,20 @@ def problem(rng, n, d, k, p, a, b, gamma_scale=0.5, d_scale=1.0, y_scale=1.0):
     return X, mu, gamma, B, D, np.asarray(float(p)), np.asarray(float(a)), np.asarray(float(b))
 
 
-def m_problem(prob):
-    """``(s2, s3, s4, s5, S6_beta, S6_diag, B, D)`` of an E-step problem (dense statistics, projected)."""
-    X, mu, gamma, B, D, p, a, b = prob
-    sigma = B @ B.T + np.diag(D)
-    _, s2, s3, s4, s5, S6, _ = estep_statistics(X, mu, gamma, np.linalg.cholesky(sigma), p, a, b)
-    beta = np.linalg.solve(sigma, B).T
-    return np.asarray(s2), np.asarray(s3), s4, s5, S6 @ beta.T, np.diagonal(S6).copy(), B, D
+def m_problem(rng, prob):
+    """``(s2, s3, s4, s5, S6_beta, S6_diag, B, D)`` from the rows of an E-step problem, with posterior-like weights.
+
+    As an E-step would build them: w_i = E[1/Y | x_i] > 0 and v_i = E[Y | x_i] >= 1 / w_i
+    (Jensen), averaged; S6 enters through S6 βᵀ (β = Bᵀ(B Bᵀ + D)⁻¹) and its diagonal.
+    """
+    X, _, _, B, D = prob[:5]
+    n = X.shape[0]
+    w = rng.gamma(2.0, 1.0, size=n)
+    v = (1.0 + rng.gamma(1.0, 1.0, size=n)) / w
+    S6 = (X * w[:, None]).T @ X / n
+    beta = np.linalg.solve(B @ B.T + np.diag(D), B).T
+    return (np.asarray(w.mean()), np.asarray(v.mean()), X.mean(axis=0), (X * w[:, None]).mean(axis=0),
+            S6 @ beta.T, np.diagonal(S6).copy(), B, D)
 
 
 def _case(problems):
@@ -53,8 +58,8 @@ _extreme = [
 
 CASES = {
     "factor_estep_statistics": {"regular": _case(_regular), "extreme": _case(_extreme)},
-    "factor_m_step": {"regular": _case([m_problem(q) for q in _regular]),
-                      "extreme": _case([m_problem(q) for q in _extreme])},
+    "factor_m_step": {"regular": _case([m_problem(_rng, q) for q in _regular]),
+                      "extreme": _case([m_problem(_rng, q) for q in _extreme])},
 }
 
 # Same formulas in both twins; they differ in the order of the row sums, in the Woodbury
