@@ -56,29 +56,31 @@ def factor_setup(mu, gamma, B, D, p, a, b):
 
 
 @array_kernel(ESTEP_SERIAL_MAX_ROWS)
-def _factor_kernel(X, mu, G, C, dinv, gd, vg, beta_mu, const, nu, alpha, b, beta_min, acc):
-    """Per-part sums: E log Y, E 1/Y, E Y, log f, then x, w x, w x², w x (βx)ᵀ (row-major d x k)."""
+def _factor_kernel(X, mu, Gt, C, dinv, gd, vg, beta_mu, const, nu, alpha, b, beta_min, acc):
+    """Per-part sums: E log Y, E 1/Y, E Y, log f, then x, w x, w x², and w (βx)_m x for m < k (k rows of d).
+
+    ``Gt`` = (D⁻¹B)ᵀ, shape (k, d): every inner loop runs over d contiguous entries.
+    """
     n, d = X.shape
-    k = G.shape[1]
+    k = Gt.shape[0]
     parts = acc.shape[0]
     for part in prange(parts):
-        u = np.empty(k)
+        r = np.empty(d)
         v = np.empty(k)
         t = np.empty(k)
         local = np.zeros(acc.shape[1])
         start, stop = part_rows(n, parts, part)
         for i in range(start, stop):
-            u[:] = 0.0
             q = 0.0
             lin = 0.0
             for j in range(d):
-                r = X[i, j] - mu[j]
-                q += r * r * dinv[j]
-                lin += r * gd[j]
-                for m in range(k):
-                    u[m] += G[j, m] * r
+                r[j] = X[i, j] - mu[j]
+                q += r[j] * r[j] * dinv[j]
+                lin += r[j] * gd[j]
             for m in range(k):
-                s = u[m]
+                s = 0.0
+                for j in range(d):
+                    s += Gt[m, j] * r[j]
                 for l in range(m):
                     s -= C[m, l] * v[l]
                 v[m] = s / C[m, m]
@@ -89,8 +91,6 @@ def _factor_kernel(X, mu, G, C, dinv, gd, vg, beta_mu, const, nu, alpha, b, beta
                 for l in range(m + 1, k):
                     s -= C[l, m] * t[l]
                 t[m] = s / C[m, m]
-            for m in range(k):
-                t[m] += beta_mu[m]
             psi, e1, e2, e3 = posterior_scalar(max(q, 0.0), nu, alpha, b, beta_min)
             local[0] += e1
             local[1] += e2
@@ -102,9 +102,11 @@ def _factor_kernel(X, mu, G, C, dinv, gd, vg, beta_mu, const, nu, alpha, b, beta
                 local[N_SCALARS + j] += x
                 local[N_SCALARS + d + j] += wx
                 local[N_SCALARS + 2 * d + j] += wx * x
-                off = N_SCALARS + 3 * d + j * k
-                for m in range(k):
-                    local[off + m] += wx * t[m]
+            for m in range(k):
+                c = e2 * (t[m] + beta_mu[m])
+                off = N_SCALARS + (3 + m) * d
+                for j in range(d):
+                    local[off + j] += c * X[i, j]
         acc[part, :] = local
 
 
@@ -150,13 +152,13 @@ def factor_estep_statistics(X, mu, gamma, B, D, p, a, b):
     k = B.shape[1]
     G, C, gd, vg, beta_mu, const, nu, alpha, beta_min = factor_setup(mu, gamma, B, D, p, a, b)
     acc = np.empty((part_count(n), N_SCALARS + 3 * d + d * k))
-    args = readonly(X, mu, np.ascontiguousarray(G), np.ascontiguousarray(C), 1.0 / D, gd, vg, beta_mu)
+    args = readonly(X, mu, np.ascontiguousarray(G.T), np.ascontiguousarray(C), 1.0 / D, gd, vg, beta_mu)
     _factor_kernel.run(n, *args, const, nu, alpha, b, beta_min, acc)
     total = acc.sum(axis=0) / n
     s4 = total[N_SCALARS : N_SCALARS + d]
     s5 = total[N_SCALARS + d : N_SCALARS + 2 * d]
     S6_diag = total[N_SCALARS + 2 * d : N_SCALARS + 3 * d]
-    S6_beta = total[N_SCALARS + 3 * d :].reshape(d, k)
+    S6_beta = total[N_SCALARS + 3 * d :].reshape(k, d).T
     return total[0], total[1], total[2], s4, s5, S6_beta, S6_diag, total[3]
 
 
