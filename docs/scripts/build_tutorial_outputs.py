@@ -40,6 +40,7 @@ PAGES = {
     "user_guide/gh.md": False,
     "user_guide/risk.md": False,
     "user_guide/constraints.md": False,
+    "user_guide/factor.md": False,
     "tutorials/initialization_multistart.md": False,
     "tutorials/real_data.md": False,
     "tutorials/using_a_fit.md": False,

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from normix._em.factor import factor_family, factor_result
 from normix._em.fixed import FixedParameters, validate_constraints
 from normix._em.loop import finish, run_compiled_loop, run_python_loop, start_state, validate_em_options
 from normix._em.many import fit_many
@@ -74,7 +75,7 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X, *, fixed=None, symmetric=False, callback=None):
+    def fit(self, model, X, *, fixed=None, symmetric=False, sigma="full", n_factors=None, callback=None):
         """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
 
         Parameters
@@ -89,6 +90,12 @@ class BatchEMFitter:
             :mod:`normix._em.fixed` for the constrained M-steps and the checks.
         symmetric : bool
             ``True`` holds γ = 0 (the same as ``fixed={'gamma': 0}``).
+        sigma : {'full', 'factor'}
+            ``'factor'``: Σ = B Bᵀ + diag(D) with ``n_factors`` factors, by ECM in O(n d k) per
+            iteration, in memory only (:mod:`normix._em.factor`); returns a ``FactorEMResult``
+            (an :class:`EMResult` with ``loadings`` and ``specific_variances``).
+        n_factors : int, optional
+            1 <= k < d, required with ``sigma='factor'`` and refused with ``'full'``.
         callback : callable, optional
             ``callback(iteration, model, log_likelihood)`` after every iteration, with the
             model after ``iteration`` updates and the mean log-likelihood of the model that
@@ -115,7 +122,11 @@ class BatchEMFitter:
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
-        family = FixedParameters.wrap(placement.family, type(model), constraints)
+        family = factor_family(placement.family, sigma, n_factors, model.d)
+        if family is not placement.family and (constraints is not None or self.accelerate is not None):
+            raise ValueError("sigma='factor' is fitted by plain EM with every parameter free: it cannot be combined "
+                             "with fixed, symmetric or accelerate")
+        family = FixedParameters.wrap(family, type(model), constraints)
         state = start_state(family, model, self.regularization)
         options = dict(max_iter=self.max_iter, tol=self.tol, regularization=self.regularization,
                        method=self.m_step_method)
@@ -133,6 +144,8 @@ class BatchEMFitter:
         else:
             outcome = run_python_loop(family, state, placement.X, **python_options)
         result = finish(family, placement.X, outcome, start=start, verbose=self.verbose, n_iter=n_iter)
+        if sigma != "full":
+            result = factor_result(result, outcome.state)
         return result if constraints is None else dataclasses.replace(result, constraints=constraints)
 
     def fit_many(self, models, X, *, select="all", fixed=None, symmetric=False):

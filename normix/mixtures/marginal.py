@@ -242,7 +242,7 @@ class NormalMixture(AbstractMixtureOperations):
     # ------------------------------------------------------------------- fitting
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
             m_step_backend="cpu", m_step_method="newton", accelerate=None, fixed=None,
-            symmetric=False):
+            symmetric=False, sigma="full", n_factors=None):
         """Batch EM from this model on the rows of X; returns an ``EMResult``.
 
         The defaults of ``regularization`` and ``e_step_backend`` are the family's
@@ -270,11 +270,19 @@ class NormalMixture(AbstractMixtureOperations):
             constrained M-steps are those of :mod:`normix._em.fixed`.
         symmetric : bool
             ``True`` fits γ = 0 (the start too); the same as ``fixed={'gamma': 0}``.
+        sigma : {'full', 'factor'}
+            ``'factor'``: Σ = B Bᵀ + diag(D) with ``n_factors`` columns in B, fitted by ECM in
+            O(n d k) per iteration (see ``normix._em.factor``); the result then also carries
+            ``loadings`` (B) and ``specific_variances`` (D), and its model is the ordinary
+            mixture with that Σ.
+        n_factors : int, optional
+            Number of factors k, 1 <= k < d; required with ``sigma='factor'``, refused otherwise.
         """
         fitter = BatchEMFitter(max_iter=max_iter, tol=tol, verbose=verbose, regularization=regularization,
                                e_step_backend=e_step_backend, m_step_backend=m_step_backend,
                                m_step_method=m_step_method, accelerate=accelerate)
-        return fitter.fit(self, X, fixed=fixed, symmetric=symmetric)
+        return fitter.fit(self, X, fixed=fixed, symmetric=symmetric, sigma=sigma,
+                          n_factors=n_factors)
 
     @classmethod
     def default_init(cls, X):
@@ -397,10 +405,25 @@ class NormalMixture(AbstractMixtureOperations):
         d = state.mu.shape[-1]
         log_s = 2.0 * xp.sum(xp.log(xp.diagonal(state.L_Sigma))) / d
         s = xp.exp(log_s)
+        subordinator = cls.em_scale_subordinator(state.subordinator, s)
+        return MixtureState(state.mu, state.gamma / s, state.L_Sigma * xp.exp(-0.5 * log_s), subordinator)
+
+    @classmethod
+    def em_scale_subordinator(cls, subordinator, s):
+        """The subordinator parameters of sY from those of Y: GIG(p, a, b) -> GIG(p, a/s, b s) (arithmetic only)."""
         joint = cls._joint_class
-        p, a, b = joint._to_gig(*state.subordinator)
-        subordinator = joint._from_gig(p, a / s, b * s)
-        return MixtureState(state.mu, state.gamma / s, state.L_Sigma * xp.exp(-0.5 * log_s), tuple(subordinator))
+        p, a, b = joint._to_gig(*subordinator)
+        return tuple(joint._from_gig(p, a / s, b * s))
+
+    @classmethod
+    def em_gig_params(cls, subordinator):
+        """(p, a, b) of the subordinator's classical parameters (arithmetic only: numpy or JAX)."""
+        return cls._joint_class._to_gig(*subordinator)
+
+    @classmethod
+    def em_subordinator_m_step(cls, s1, s2, s3, subordinator, backend, method):
+        """The family's subordinator update from (s1, s2, s3), warm-started at ``subordinator`` (a tuple)."""
+        return tuple(cls._joint_class._subordinator_m_step(s1, s2, s3, subordinator, backend, method))
 
 
 def _fit_with_defaults(cls):
