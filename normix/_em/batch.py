@@ -66,7 +66,7 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X, *, callback=None):
+    def fit(self, model, X, *, missing="raise", callback=None):
         """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
 
         Parameters
@@ -75,6 +75,11 @@ class BatchEMFitter:
             Starting model; its family is the family fitted.
         X : array, shape (n, d)
             Data, at least d + 2 finite rows.
+        missing : {'raise', 'em'}
+            ``'raise'``: NaN is refused (``ValueError`` naming its rows and columns);
+            ``'em'``: NaN marks a missing entry and EM maximises the observed-data
+            likelihood (:mod:`normix._em.missing`; in-memory rows only, a dask or
+            row-sharded ``X`` raises ``NotImplementedError``).
         callback : callable, optional
             ``callback(iteration, model, log_likelihood)`` after every iteration, with the
             model after ``iteration`` updates and the mean log-likelihood of the model that
@@ -95,7 +100,7 @@ class BatchEMFitter:
         ``X`` may also be a dask array or a JAX array sharded by rows over several devices
         (see :mod:`normix._em.placement`).
         """
-        placement = place(model, X, self.e_step_backend)
+        placement = place(model, X, self.e_step_backend, missing=missing)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
