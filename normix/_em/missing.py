@@ -28,10 +28,11 @@ the complete-data likelihood, and EM increases the observed-data log-likelihood
 Σ_i log f_{d_o(i)}(x_{o(i)}) at every iteration (Dempster, Laird & Rubin 1977).
 
 Rows sharing a pattern share (K, h, S, the Cholesky factor of Σ_oo), and c is affine
-in x_o.  So one call of the fused ``estep_statistics`` kernel on the observed columns of
-a pattern's rows (parameters μ_o, γ_o, chol Σ_oo) gives the pattern's row means of
-E[log Y], w, u, x_o, w x_o, w x_o x_oᵀ and log f(x_o); the missing blocks follow by
-the algebra above, in O(d³) per pattern, with no new kernel.  With e = μ_m - Kᵀμ_o and
+in x_o.  So the E-step whitens each pattern's rows with its Cholesky factor of Σ_oo
+(giving Q_o and the linear term of log f(x_o)), evaluates every row's posterior GIG
+with one call of the ``gig_log_partition_moments`` kernel (ψ and the three moments), and
+forms per pattern the row means of E[log Y], w, u, x_o, w x_o, w x_o x_oᵀ; the missing
+blocks follow by the algebra above, in O(d³) per pattern.  With e = μ_m - Kᵀμ_o and
 means over the pattern's rows (a bar)::
 
     mean E[x_m]          = e + Kᵀ x̄_o + h ū
@@ -40,11 +41,19 @@ means over the pattern's rows (a bar)::
     mean E[x_m x_mᵀ/Y]   = w̄ e eᵀ + e vᵀ + v eᵀ + Kᵀ (w x_o x_oᵀ)‾ K + c̄ hᵀ + h c̄ᵀ + ū h hᵀ + S
 
 with v = Kᵀ (w x_o)‾ and c̄ = e + Kᵀ x̄_o.  The statistics of all rows are the patterns'
-means weighted by their row counts.
+means weighted by their row counts.  When b = 0 (VG) the posterior's b + Q_o is floored
+as in the complete-data E-step, so the reported log-likelihood is that of the floored
+posterior at rows within the floor of μ_o.
 
 The data of a fit travel as :class:`MissingRows` (a pytree of one array of observed
 values per pattern), and the patterns as static index tuples of the hashable adapter
-:class:`MissingRowsAdapter`, so the compiled JAX loop stays one program.
+:class:`MissingRowsAdapter`, so the compiled JAX loop stays one program (one copy of the
+Bessel evaluation whatever the number of patterns).
+
+Supported: the in-memory fits of ``NormalMixture.fit`` and ``BatchEMFitter.fit`` on
+both backends.  A dask array or a row-sharded JAX array with ``missing='em'`` raises
+``NotImplementedError``; ``fit_many`` and the online and mini-batch fitters take no
+``missing`` option and refuse NaN.
 """
 import dataclasses
 from typing import Any, NamedTuple

@@ -158,3 +158,48 @@ def test_recovers_parameters_within_the_complete_data_spread(fraction):
     spread = float(np.sqrt(np.mean([full ** 2 for _, full in errors])))
     for em, _ in errors:
         assert em < 2.0 / np.sqrt(1.0 - fraction) * spread
+
+
+def sp500_nasdaq_oil():
+    """Daily log-returns in per cent of the S&P 500, NASDAQ Composite and WTI oil, on their common dates."""
+    pandas = pytest.importorskip("pandas")
+    pytest.importorskip("arch.data")
+    from arch.data import nasdaq, sp500, wti
+
+    prices = pandas.concat([sp500.load()["Adj Close"], nasdaq.load()["Adj Close"], wti.load()["DCOILWTICO"]],
+                           axis=1, join="inner").dropna()
+    return 100 * np.diff(np.log(prices.to_numpy(dtype=np.float64)), axis=0)
+
+
+@pytest.mark.slow
+def test_ragged_history_on_real_data():
+    """Oil observed only in the second half: EM on all rows against dropping the incomplete rows.
+
+    The reference is the fit on the full data (the hidden oil returns put back).  EM's observed-data
+    log-likelihood is at least that of both other models (it maximises it), and EM's mean and covariance of the
+    two complete columns are closer to the reference than those of the fit on the complete rows only.
+    """
+    X = sp500_nasdaq_oil()
+    late = X.copy()
+    late[: X.shape[0] // 2, 2] = np.nan
+    complete = late[~np.isnan(late).any(axis=1)]
+    options = dict(max_iter=500, tol=1e-6, e_step_backend="cpu")
+    full = NormalInverseGaussian.default_init(X).fit(X, **options).model
+    em_fit = NormalInverseGaussian.default_init(late, missing="em").fit(late, missing="em", **options)
+    drop = NormalInverseGaussian.default_init(complete).fit(complete, **options).model
+    assert em_fit.converged
+    patterns, rows = group_rows(late)
+    adapter = MissingRowsAdapter(NormalInverseGaussian, patterns, 3)
+
+    def observed_ll(model):
+        return float(adapter.em_e_step(rows, adapter.em_state(model, "cpu"), "cpu")[1])
+
+    assert observed_ll(em_fit.model) >= max(observed_ll(full), observed_ll(drop))
+    assert observed_ll(em_fit.model) == pytest.approx(em_fit.log_likelihoods[-1], abs=1e-6)
+
+    def errors(model):
+        mean, cov = np.asarray(model.mean())[:2], np.asarray(model.cov())[:2, :2]
+        return (np.linalg.norm(mean - np.asarray(full.mean())[:2]),
+                np.linalg.norm(cov - np.asarray(full.cov())[:2, :2]))
+
+    assert all(e < 0.5 * dropped for e, dropped in zip(errors(em_fit.model), errors(drop)))
