@@ -59,11 +59,11 @@ import dataclasses
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
 from normix._em.delegate import AbstractRowsAdapter
+from normix._em.protocol import MixtureStatistics
 from normix._kernels import dispatch
 from normix._kernels._constants import ESTEP_VG_B_FLOOR, HALF_LOG_2PI
 from normix._validation import as_real_array, is_traced
@@ -283,8 +283,6 @@ class MissingRowsAdapter(AbstractRowsAdapter):
         ``gig_log_partition_moments`` kernel, so that a compiled program holds one copy of
         the Bessel evaluation whatever the number of patterns.
         """
-        from normix._em.protocol import MixtureStatistics
-
         xp = dispatch.array_namespace(backend)
         kernels = dispatch.kernels(backend)
         gig = self.family.em_gig(state.subordinator)

@@ -13,7 +13,8 @@ def nig_truth(d):
     rng = np.random.default_rng(d)
     A = rng.standard_normal((d, d)) * 0.4 + np.eye(d)
     return NormalInverseGaussian.from_classical(
-        mu=jnp.linspace(-0.2, 0.3, d), gamma=jnp.linspace(0.4, -0.3, d), sigma=jnp.asarray(A @ A.T / d + 0.3 * np.eye(d)),
+        mu=jnp.linspace(-0.2, 0.3, d), gamma=jnp.linspace(0.4, -0.3, d),
+        sigma=jnp.asarray(A @ A.T / d + 0.3 * np.eye(d)),
         mu_ig=1.0, lam=1.5)
 
 
@@ -127,7 +128,7 @@ def test_log_likelihood_rises_monotonically(data3):
 
 
 def recovery_errors(d, n, fraction, seed):
-    """(RMS error of the missing-data fit, RMS error of the complete-data fit) of (mu, gamma, Sigma) against the truth."""
+    """(RMS error of the missing-data fit, RMS error of the complete-data fit) of (mu, gamma, Sigma) vs the truth."""
     truth = nig_truth(d)
     X = np.asarray(truth.rvs(n, seed=seed))
     Xm = mcar(X, fraction, seed=seed + 100)
