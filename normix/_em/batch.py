@@ -75,7 +75,8 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X, *, fixed=None, symmetric=False, sigma="full", n_factors=None, callback=None):
+    def fit(self, model, X, *, missing="raise", fixed=None, symmetric=False, sigma="full", n_factors=None,
+            callback=None):
         """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
 
         Parameters
@@ -84,6 +85,11 @@ class BatchEMFitter:
             Starting model; its family is the family fitted.
         X : array, shape (n, d)
             Data, at least d + 2 finite rows.
+        missing : {'raise', 'em'}
+            ``'raise'``: NaN is refused (``ValueError`` naming its rows and columns);
+            ``'em'``: NaN marks a missing entry and EM maximises the observed-data
+            likelihood (:mod:`normix._em.missing`; in-memory rows only, a dask or
+            row-sharded ``X`` raises ``NotImplementedError``).
         fixed : mapping, optional
             Parameters held at given values (``'mu'``, ``'gamma'`` and the subordinator's
             ``from_classical`` names), in the start and in every M-step: see
@@ -118,14 +124,15 @@ class BatchEMFitter:
         ``EMResult.constraints`` (read by :mod:`normix.selection`).
         """
         constraints = validate_constraints(model, fixed, symmetric, self.regularization)
-        placement = place(model, X, self.e_step_backend)
+        placement = place(model, X, self.e_step_backend, missing=missing)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
         family = factor_family(placement.family, sigma, n_factors, model.d)
-        if family is not placement.family and (constraints is not None or self.accelerate is not None):
-            raise ValueError("sigma='factor' is fitted by plain EM with every parameter free: it cannot be combined "
-                             "with fixed, symmetric or accelerate")
+        if family is not placement.family and (constraints is not None or self.accelerate is not None
+                                               or missing != "raise"):
+            raise ValueError("sigma='factor' is fitted by plain EM on complete rows with every parameter free: it "
+                             "cannot be combined with missing='em', fixed, symmetric or accelerate")
         family = FixedParameters.wrap(family, type(model), constraints)
         state = start_state(family, model, self.regularization)
         options = dict(max_iter=self.max_iter, tol=self.tol, regularization=self.regularization,

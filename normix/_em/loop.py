@@ -187,7 +187,7 @@ _compiled_em = jax.jit(em_while, static_argnums=(0, 1, 2, 3))
 def run_compiled_loop(family, state, X, *, max_iter, tol, regularization, method):
     """EM as one compiled ``lax.while_loop`` program; returns a :class:`LoopOutcome`."""
     if not hasattr(X, "sharding"):
-        X = jnp.asarray(X)
+        X = jax.tree_util.tree_map(jnp.asarray, X)
     lls, changes, n_iter, converged, failed, state = _compiled_em(
         family, max_iter, regularization, method, dispatch.to_backend(state, "jax"), X,
         jnp.asarray(tol, dtype=jnp.float64))

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import jax
 
+from normix._em.missing import missing_rows, refuse_nan, validate_missing
 from normix._kernels import dispatch
 from normix._validation import is_traced
 
@@ -43,13 +44,21 @@ def is_multi_device(X):
     return isinstance(X, jax.Array) and not is_traced(X) and len(X.sharding.device_set) > 1
 
 
-def place(model, X, e_step_backend, *, dask_ok=True):
+def place(model, X, e_step_backend, *, dask_ok=True, missing="raise"):
     """The :class:`Placement` of a fit of ``model`` on ``X`` with the E-step on ``e_step_backend``.
 
     ``dask_ok=False`` refuses a dask array with a ``TypeError`` (the mini-batch fitter
-    draws rows at random, which a dask array cannot serve cheaply).
+    draws rows at random, which a dask array cannot serve cheaply).  ``missing='em'``
+    treats NaN as missing entries (in-memory rows only: :mod:`normix._em.missing`);
+    ``'raise'`` refuses NaN naming its rows and columns.
     """
     family = type(model)
+    if validate_missing(missing) == "em":
+        if is_dask_array(X) or is_multi_device(X):
+            raise NotImplementedError("missing='em' takes in-memory rows (numpy or a JAX array on one device), not a "
+                                      "dask array or a row-sharded JAX array")
+        adapter, rows = missing_rows(model, X)
+        return Placement(adapter, rows, dispatch.traceable(e_step_backend), 1)
     if is_dask_array(X):
         if not dask_ok:
             raise TypeError("MiniBatchEMFitter takes numpy or JAX arrays (one device or row-sharded), not a dask "
@@ -62,4 +71,5 @@ def place(model, X, e_step_backend, *, dask_ok=True):
 
         adapter, X = sharded_rows(model, X, e_step_backend)
         return Placement(adapter, X, True, adapter.mesh.size)
+    refuse_nan(X)
     return Placement(family, family.em_validate_data(X, model), dispatch.traceable(e_step_backend), 1)

@@ -244,7 +244,7 @@ class GeneralizedHyperbolic(NormalMixture):
         return cls(JointGeneralizedHyperbolic(joint.mu, joint.gamma, joint.L_Sigma, *joint.gig_params()))
 
     @classmethod
-    def default_init(cls, X):
+    def default_init(cls, X, *, missing="raise"):
         """The best of short fits of the special cases, in GH form.
 
         Runs 5 EM iterations (CPU kernels) of NIG, VG and NInvG, each from its own
@@ -253,7 +253,11 @@ class GeneralizedHyperbolic(NormalMixture):
         :func:`normix.fitting.starts.best_special_case`.  A special case whose fit raises
         ``ValueError`` or ends with a non-finite log-likelihood is skipped; if all are, the
         moment-based start of ``NormalMixture.default_init`` (GIG(-1/2, 1, 1)) is returned.
+        With ``missing='em'`` (NaN marks a missing entry) it is that moment-based start, from
+        the observed entries.
         """
+        if missing != "raise":
+            return super().default_init(X, missing=missing)
         moment_start = super().default_init(X)
         best = best_special_case(X)
         return moment_start if best is None else cls.from_mixture(best)

@@ -33,6 +33,7 @@ import numpy as np
 
 from normix._em.batch import BatchEMFitter
 from normix._em.loop import M_STEP_METHODS
+from normix._em.missing import pairwise_moments, validate_missing, validate_missing_data
 from normix._em.protocol import MixtureState, MixtureStatistics
 from normix._kernels import dispatch
 from normix._validation import as_real_array, check_vector, is_traced
@@ -241,8 +242,8 @@ class NormalMixture(AbstractMixtureOperations):
 
     # ------------------------------------------------------------------- fitting
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
-            m_step_backend="cpu", m_step_method="newton", accelerate=None, fixed=None,
-            symmetric=False, sigma="full", n_factors=None):
+            m_step_backend="cpu", m_step_method="newton", accelerate=None, missing="raise",
+            fixed=None, symmetric=False, sigma="full", n_factors=None):
         """Batch EM from this model on the rows of X; returns an ``EMResult``.
 
         The defaults of ``regularization`` and ``e_step_backend`` are the family's
@@ -277,25 +278,44 @@ class NormalMixture(AbstractMixtureOperations):
             mixture with that Σ.
         n_factors : int, optional
             Number of factors k, 1 <= k < d; required with ``sigma='factor'``, refused otherwise.
+        missing : {'raise', 'em'}
+            ``'raise'``: NaN in X is refused (``ValueError`` naming its rows and columns).
+            ``'em'``: NaN marks a missing entry; EM maximises the observed-data likelihood
+            Σᵢ log f(x_{o,i}) of each row's observed coordinates, with the exact E-step of
+            :mod:`normix._em.missing` (the posterior GIG(p - d_o/2, a + γ_oᵀΣ_oo⁻¹γ_o,
+            b + Q_o) and the conditional normal moments of the missing coordinates).  Rows
+            with every entry missing and ±inf are refused.  Start from
+            ``default_init(X, missing='em')``.
         """
         fitter = BatchEMFitter(max_iter=max_iter, tol=tol, verbose=verbose, regularization=regularization,
                                e_step_backend=e_step_backend, m_step_backend=m_step_backend,
                                m_step_method=m_step_method, accelerate=accelerate)
-        return fitter.fit(self, X, fixed=fixed, symmetric=symmetric, sigma=sigma,
+        return fitter.fit(self, X, missing=missing, fixed=fixed, symmetric=symmetric, sigma=sigma,
                           n_factors=n_factors)
 
     @classmethod
-    def default_init(cls, X):
+    def default_init(cls, X, *, missing="raise"):
         """Moment-based starting model: μ = sample mean, γ = 0, Σ = sample covariance, family default Y.
 
         The subordinator defaults have E[Y] = 1 (so that Cov[X] = Σ at γ = 0); see each
         family's ``_default_subordinator``.  A singular sample covariance (collinear
         columns) gets a ridge of 1e-6 times its mean diagonal added to make it positive
         definite.  Needs at least d + 2 finite rows and no constant column (``ValueError``).
+
+        With ``missing='em'`` NaN marks a missing entry (as in :meth:`fit`): μ is the mean
+        of each column's observed entries and Σ the pairwise-complete covariance (each
+        entry over the rows where both columns are observed), its eigenvalues raised to
+        1e-6 times their mean where the result is not positive definite.
         """
         X = as_real_array(X, "X")
         if X.ndim != 2:
             raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
+        if validate_missing(missing) == "em":
+            X = validate_missing_data(X, X.shape[1])
+            mu, sigma = pairwise_moments(X)
+            joint = cls._joint_class(mu, np.zeros(X.shape[1]), _positive_definite_factor(sigma),
+                                     *cls._joint_class._default_subordinator())
+            return cls(joint)
         X = _check_not_constant(check_rows(X, X.shape[1], X.shape[1] + 2, " to fit a model of this dimension"))
         sigma = np.atleast_2d(np.cov(X, rowvar=False))
         L_Sigma = _positive_definite_factor(sigma)
@@ -320,6 +340,11 @@ class NormalMixture(AbstractMixtureOperations):
     def em_model(cls, state):
         """The model of a state (validated)."""
         return cls(cls._joint_class(*_state_params(state)))
+
+    @classmethod
+    def em_gig(cls, subordinator):
+        """GIG parameters (p, a, b) of the subordinator's classical parameters (a state's ``subordinator``)."""
+        return cls._joint_class._to_gig(*subordinator)
 
     @classmethod
     def em_e_step(cls, X, state, backend):
