@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.stats
 
-from normix.inference import delta as delta_module
 from normix.inference.boundary import boundary_warnings
+from normix.inference.delta import delta_method, portfolio_risk
 from normix.inference.information import autodiff_information, louis_information, row_scores
 from normix.inference.parametrization import (build, classical, family_of, gauge_fixed, is_mixture,
                                               parameter_shapes)
@@ -174,23 +174,23 @@ class StandardErrors:
     # ----------------------------------------------------- derived quantities
     def delta(self, function):
         """Delta-method estimate of ``function(model)`` (see :func:`normix.inference.delta_method`)."""
-        return delta_module.delta_method(self, function)
+        return delta_method(self, function)
 
     def mean(self):
         """E[X] with its standard errors."""
-        return delta_module.delta_method(self, lambda m: m.mean())
+        return delta_method(self, lambda m: m.mean())
 
     def cov(self):
         """Cov[X] with its standard errors."""
-        return delta_module.delta_method(self, lambda m: m.cov())
+        return delta_method(self, lambda m: m.cov())
 
     def value_at_risk(self, weights, level):
         """VaR of the loss -wᵀX at ``level`` (:func:`normix.risk.value_at_risk`) with its standard error."""
-        return delta_module.portfolio_risk(self, weights, level, "var")
+        return portfolio_risk(self, weights, level, "var")
 
     def expected_shortfall(self, weights, level):
         """ES of the loss -wᵀX at ``level`` (:func:`normix.risk.expected_shortfall`) with its standard error."""
-        return delta_module.portfolio_risk(self, weights, level, "es")
+        return portfolio_risk(self, weights, level, "es")
 
 
 def standard_errors(model, X, kind="louis"):
