@@ -45,6 +45,7 @@ PAGES = {
     "tutorials/backends.md": False,
     "tutorials/divergences.md": False,
     "tutorials/portfolio_risk.md": False,
+    "tutorials/inference.md": False,
 }
 
 #: Relative tolerance of the comparison of a page's numbers with a fresh run.
