@@ -9,6 +9,7 @@ with ``NORMIX_JAX_CACHE=0``).
 """
 import jax
 
+from normix._em.result import register_standard_errors
 from normix.distributions import CLASS_MODULES
 from normix.distributions._lazy import lazy_attributes
 from normix.jax_cache import enable_jax_cache
@@ -35,3 +36,13 @@ __all__ = sorted(_PUBLIC)
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC)
+
+
+def _standard_errors(result, X, kind):
+    """``EMResult.standard_errors``: :func:`normix.inference.standard_errors.from_em_result`, loaded on first use."""
+    from normix.inference.standard_errors import from_em_result
+
+    return from_em_result(result, X, kind)
+
+
+register_standard_errors(_standard_errors)

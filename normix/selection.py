@@ -3,11 +3,16 @@
 Every criterion uses the total log-likelihood ℓ = Σᵢ log f(xᵢ) of the data under the
 fitted model:
 
-    AIC = 2k - 2ℓ            (Akaike 1974)
-    BIC = k log n - 2ℓ       (Schwarz 1978)
+    AIC  = 2k - 2ℓ                          (Akaike 1974)
+    AICc = AIC + 2k(k + 1)/(n - k - 1)      (Hurvich and Tsai 1989)
+    BIC  = k log n - 2ℓ                     (Schwarz 1978)
 
 with k the number of free parameters (:func:`n_parameters`) and n the number of rows.
-Lower is better for both.
+Lower is better for all three.
+
+Nested pairs are compared by :func:`likelihood_ratio_test`, whose reference law for
+VG and NInvG inside GH is the boundary mixture ½χ²₀ + ½χ²₁ (Self and Liang 1987);
+non-nested pairs (NIG, VG, NInvG against each other) by :func:`vuong_test`.
 
 Counting parameters of the mixtures
 -----------------------------------
@@ -45,6 +50,10 @@ S. S. Wilks (1938), "The large-sample distribution of the likelihood ratio for t
 composite hypotheses", Ann. Math. Statist. 9:60-62.
 S. G. Self and K.-Y. Liang (1987), "Asymptotic properties of maximum likelihood
 estimators and likelihood ratio tests under nonstandard conditions", JASA 82:605-610.
+C. M. Hurvich and C.-L. Tsai (1989), "Regression and time series model selection in
+small samples", Biometrika 76:297-307.
+Q. H. Vuong (1989), "Likelihood ratio tests for model selection and non-nested
+hypotheses", Econometrica 57:307-333.
 """
 import math
 from typing import NamedTuple
@@ -97,6 +106,8 @@ class ModelScore(NamedTuple):
     mean_log_likelihood: float
     aic: float
     bic: float
+    aicc: float
+    """AICc = AIC + 2k(k + 1)/(n - k - 1) (Hurvich and Tsai 1989; inf when n <= k + 1)."""
 
 
 def _unpack(model, fixed=None, symmetric=False):
@@ -219,20 +230,43 @@ def bic(model, X, backend="cpu", *, fixed=None, symmetric=False):
     return k * math.log(n) - 2.0 * log_likelihood(model, X, backend)
 
 
-def likelihood_ratio_test(restricted, full, X, backend="cpu"):
+NULLS = ("auto", "chi2", "boundary")
+
+
+def boundary_p_value(statistic, df=1):
+    """p-value of a likelihood-ratio statistic T whose null law is ½χ²_(df-1) + ½χ²_df.
+
+    The limit law when one tested parameter lies on the boundary of the parameter space
+    (Self and Liang 1987, case 5): p = ½ P(χ²_df >= T) + ½ P(χ²_(df-1) >= T), with χ²₀
+    the point mass at 0; for df = 1, p = P(χ²₁ >= T)/2 when T > 0.  p = 1 when T <= 0.
+    """
+    import scipy.stats
+
+    if int(df) != df or df < 1:
+        raise ValueError(f"df must be an integer >= 1, got {df!r}")
+    if not statistic > 0.0:
+        return 1.0
+    lower = float(scipy.stats.chi2.sf(statistic, df - 1)) if df > 1 else 0.0
+    return 0.5 * float(scipy.stats.chi2.sf(statistic, df)) + 0.5 * lower
+
+
+def _on_boundary(restricted, full):
+    """Whether ``restricted`` is a boundary special case of ``full``: VG (b = 0) or NInvG (a = 0) inside GH."""
+    return type(_model(full)) is GeneralizedHyperbolic and type(_model(restricted)) in (VarianceGamma,
+                                                                                        NormalInverseGamma)
+
+
+def likelihood_ratio_test(restricted, full, X, backend="cpu", null="auto"):
     """Likelihood-ratio test of a restricted model against a larger model containing it.
 
     Statistic Λ = 2 (ℓ_full - ℓ_restricted), with both models fitted to ``X`` by maximum
-    likelihood; under the restricted model Λ is asymptotically χ² with
-    df = k_full - k_restricted degrees of freedom (Wilks 1938), and the p-value is
-    P(χ²_df >= Λ).
-
-    The χ² reference is approximate for the special cases of GH: VG (b = 0) and NInvG
-    (a = 0) lie on the boundary of GH's parameter space, where the limit law is a
-    mixture of χ² laws (Self and Liang 1987; for one boundary parameter ½χ²₀ + ½χ²₁,
-    whose p-value is half the one reported), and NIG (p = -1/2) is interior but the
-    GH likelihood is flat in directions that are weakly identified on finite samples.
-    Treat the p-value as a guide.
+    likelihood.  For an interior restriction Λ is asymptotically χ² with
+    df = k_full - k_restricted degrees of freedom (Wilks 1938) and the p-value is
+    P(χ²_df >= Λ).  VG (b = 0) and NInvG (a = 0) lie on the boundary of GH's parameter
+    space, where the limit law is ½χ²_(df-1) + ½χ²_df (Self and Liang 1987): for these
+    pairs the p-value is :func:`boundary_p_value`, P(χ²₁ >= Λ)/2.  NIG (p = -1/2) is
+    interior and keeps the χ² reference, though the GH likelihood is flat in directions
+    that are weakly identified on finite samples.
 
     A negative statistic means the full model's fit is worse than the restricted one's
     (the full fit stopped short of its maximum); it is returned as computed, with
@@ -248,6 +282,9 @@ def likelihood_ratio_test(restricted, full, X, backend="cpu"):
         The data both were fitted to.
     backend : {'cpu', 'jax'}
         Kernels of :func:`log_likelihood`.
+    null : {'auto', 'chi2', 'boundary'}
+        Reference law: ``'auto'`` takes the boundary mixture for VG or NInvG against GH
+        and χ²_df otherwise; ``'chi2'`` and ``'boundary'`` force one.
 
     Returns
     -------
@@ -257,17 +294,105 @@ def likelihood_ratio_test(restricted, full, X, backend="cpu"):
     Raises
     ------
     ValueError
-        If ``full`` does not have more free parameters than ``restricted``.
+        If ``full`` does not have more free parameters than ``restricted``, or ``null``
+        is unknown.
     """
     import scipy.stats
 
+    if null not in NULLS:
+        raise ValueError(f"null must be one of {NULLS}, got {null!r}")
     df = n_parameters(full) - n_parameters(restricted)
     if df < 1:
         raise ValueError(f"full ({type(_model(full)).__name__}, {n_parameters(full)} parameters) must have more "
                          f"free parameters than restricted ({type(_model(restricted)).__name__}, "
                          f"{n_parameters(restricted)})")
     statistic = 2.0 * (log_likelihood(full, X, backend) - log_likelihood(restricted, X, backend))
+    boundary = null == "boundary" or (null == "auto" and _on_boundary(restricted, full))
+    if boundary:
+        return LikelihoodRatioTest(statistic, df, boundary_p_value(statistic, df))
     return LikelihoodRatioTest(statistic, df, float(scipy.stats.chi2.sf(max(statistic, 0.0), df)))
+
+
+def aicc(model, X, backend="cpu"):
+    """Corrected AIC, AICc = AIC + 2k(k + 1)/(n - k - 1) (Hurvich and Tsai 1989); lower is better.
+
+    inf when n <= k + 1 (too few rows for the correction).
+    """
+    _, n = _rows(_model(model), X)
+    return _aicc(n_parameters(model), log_likelihood(model, X, backend), n)
+
+
+def _aicc(k, ll, n):
+    if n <= k + 1:
+        return math.inf
+    return 2.0 * k - 2.0 * ll + 2.0 * k * (k + 1) / (n - k - 1)
+
+
+class VuongTest(NamedTuple):
+    """Outcome of :func:`vuong_test`."""
+
+    statistic: float
+    """Z = (ℓ_a - ℓ_b - correction) / (√n ω̂); positive favours model_a."""
+    p_value: float
+    """Two-sided: 2 Φ(-|Z|), for H0 "both models are equally close to the truth"."""
+    preferred: str
+    """'a', 'b', or 'neither' (p_value >= 0.05)."""
+
+
+CORRECTIONS = (None, "schwarz", "akaike")
+
+
+def vuong_test(model_a, model_b, X, correction=None, backend="cpu"):
+    """Vuong's test of two non-nested models fitted to the same rows (Vuong 1989).
+
+    With mᵢ = log f_a(xᵢ) - log f_b(xᵢ), the statistic is
+
+        Z = (Σᵢ mᵢ - c) / (√n ω̂),   ω̂² = (1/n) Σᵢ mᵢ² - ((1/n) Σᵢ mᵢ)²,
+
+    asymptotically N(0, 1) when both models are equally close (in Kullback-Leibler
+    divergence) to the law of the data; the correction c is 0, (k_a - k_b) log(n)/2
+    (``'schwarz'``) or k_a - k_b (``'akaike'``).  Meant for non-nested pairs (NIG, VG,
+    NInvG against each other); for nested ones use :func:`likelihood_ratio_test`.
+
+    Parameters
+    ----------
+    model_a, model_b : models accepted by :func:`n_parameters`
+    X : array
+        The data both were fitted to.
+    correction : {None, 'schwarz', 'akaike'}
+    backend : {'cpu', 'jax'}
+
+    Returns
+    -------
+    VuongTest
+        ``(statistic, p_value, preferred)``.
+
+    Raises
+    ------
+    ValueError
+        If ``correction`` is unknown, or the two models give identical log-densities on
+        every row (ω̂ = 0: the test is undefined).
+    """
+    import scipy.stats
+
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
+    backend = dispatch.validate_backend(backend)
+    X, n = _rows(model_a, X)
+    rows = [np.asarray(jax.vmap(m.log_prob)(X) if _univariate(m) else m.log_prob_rows(X, backend), dtype=np.float64)
+            for m in (model_a, model_b)]
+    if not all(np.all(np.isfinite(r)) for r in rows):
+        raise ValueError("a log-density of X is not finite under model_a or model_b")
+    m = rows[0] - rows[1]
+    omega = float(np.sqrt(np.mean(m * m) - np.mean(m) ** 2))
+    if not omega > 0.0:
+        raise ValueError("model_a and model_b give the same log-density on every row: the Vuong test is undefined")
+    dk = n_parameters(model_a) - n_parameters(model_b)
+    penalty = {None: 0.0, "schwarz": 0.5 * dk * math.log(n), "akaike": float(dk)}[correction]
+    statistic = (float(np.sum(m)) - penalty) / (math.sqrt(n) * omega)
+    p_value = float(2.0 * scipy.stats.norm.sf(abs(statistic)))
+    preferred = "neither" if p_value >= 0.05 else ("a" if statistic > 0 else "b")
+    return VuongTest(statistic, p_value, preferred)
 
 
 def compare(models, X, backend="cpu"):
@@ -286,7 +411,7 @@ def compare(models, X, backend="cpu"):
     Returns
     -------
     list of ModelScore
-        ``(name, n_parameters, log_likelihood, mean_log_likelihood, aic, bic)`` per model.
+        ``(name, n_parameters, log_likelihood, mean_log_likelihood, aic, bic, aicc)`` per model.
     """
     items = list(models.items()) if hasattr(models, "items") else [(type(_model(m)).__name__, m) for m in models]
     if not items:
@@ -296,5 +421,6 @@ def compare(models, X, backend="cpu"):
         k = n_parameters(model)
         ll = log_likelihood(model, X, backend)
         _, n = _rows(_model(model), X)
-        rows.append(ModelScore(str(name), k, ll, ll / n, 2.0 * k - 2.0 * ll, k * math.log(n) - 2.0 * ll))
+        rows.append(ModelScore(str(name), k, ll, ll / n, 2.0 * k - 2.0 * ll, k * math.log(n) - 2.0 * ll,
+                               _aicc(k, ll, n)))
     return sorted(rows, key=lambda row: row.bic)

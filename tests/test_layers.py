@@ -10,7 +10,8 @@ Layers (a module may import only from its own layer or below):
      ``normix._validation``, ``normix._serialization``)
 * 3  ``normix.exponential_family``, ``normix.distributions``, ``normix.mixtures``
 * 4  public facades and user tools: ``normix``, ``normix.fitting``, ``normix.utils``,
-     ``normix.divergences``, ``normix.risk``, ``normix.selection``, the command line and I/O
+     ``normix.divergences``, ``normix.risk``, ``normix.selection``, ``normix.inference``, the command line
+     and I/O
 
 Imports inside functions count too: a lazy import upward is still an upward import,
 and a lazy import closing a loop is still an import cycle.  No module imports a
@@ -41,6 +42,7 @@ LAYER_PREFIXES = [
     ("normix.risk", 4),
     ("normix.io", 4),
     ("normix.selection", 4),
+    ("normix.inference", 4),
     ("normix.cli", 4),
     ("normix.__main__", 4),
     ("normix", 4),

@@ -197,3 +197,79 @@ def test_results_with_held_parameters_count_only_free_ones(data):
     assert test.p_value == pytest.approx(scipy.stats.chi2.sf(max(statistic, 0.0), 2), rel=1e-12)
     rows = {row.name: row for row in compare({"free": free, "symmetric": symmetric}, data)}
     assert rows["symmetric"].n_parameters == k and rows["free"].n_parameters == k + 2
+
+
+@pytest.mark.parametrize("statistic", [0.3, 2.7, 3.84, 9.0])
+def test_boundary_p_value_is_half_the_chi_square_tail(statistic):
+    from normix.selection import boundary_p_value
+
+    assert boundary_p_value(statistic) == pytest.approx(0.5 * scipy.stats.chi2.sf(statistic, 1), rel=1e-12)
+    assert boundary_p_value(statistic, 3) == pytest.approx(
+        0.5 * scipy.stats.chi2.sf(statistic, 3) + 0.5 * scipy.stats.chi2.sf(statistic, 2), rel=1e-12)
+    assert boundary_p_value(-statistic) == 1.0 and boundary_p_value(0.0) == 1.0
+
+
+def test_boundary_null_mixture_by_simulation():
+    """½χ²₀ + ½χ²₁ is the law of max(Z, 0)²: its p-value is uniform on (0, 1/2] plus an atom 1/2 at p = 1."""
+    from normix.selection import boundary_p_value
+
+    z = np.random.default_rng(0).normal(size=20000)
+    p = np.array([boundary_p_value(t) for t in np.maximum(z, 0.0) ** 2])
+    assert abs(np.mean(p == 1.0) - 0.5) < 0.02
+    assert abs(np.mean(p <= 0.05) - 0.05) < 0.006
+
+
+def test_likelihood_ratio_test_of_the_boundary_cases_uses_the_mixture(data):
+    from normix.selection import likelihood_ratio_test
+
+    full = gh()
+    for name in ("VarianceGamma", "NormalInverseGamma"):
+        restricted = getattr(normix, name).from_classical(mu=[0.1, -0.2], gamma=[0.3, 0.1], sigma=SIGMA,
+                                                          **SUBORDINATORS[name])
+        auto = likelihood_ratio_test(restricted, full, data)
+        plain = likelihood_ratio_test(restricted, full, data, null="chi2")
+        statistic = 2 * (log_likelihood(full, data) - log_likelihood(restricted, data))
+        assert auto.statistic == pytest.approx(statistic, rel=1e-12) and auto.df == 1
+        if statistic > 0:
+            assert auto.p_value == pytest.approx(0.5 * scipy.stats.chi2.sf(statistic, 1), rel=1e-12)
+            assert plain.p_value == pytest.approx(2 * auto.p_value, rel=1e-12)
+        else:
+            assert auto.p_value == 1.0
+    with pytest.raises(ValueError, match="null"):
+        likelihood_ratio_test(nig(), gh(), data, null="mixture")
+
+
+def test_vuong_statistic_against_a_direct_computation(data):
+    from normix.selection import vuong_test
+
+    a = nig()
+    b = normix.VarianceGamma.from_classical(mu=[0.1, -0.2], gamma=[0.3, 0.1], sigma=SIGMA, alpha=2.5, beta=1.7)
+    la = np.array([float(a.log_prob(x)) for x in data])
+    lb = np.array([float(b.log_prob(x)) for x in data])
+    m = la - lb
+    n = len(m)
+    z = m.sum() / (np.sqrt(n) * m.std())
+    result = vuong_test(a, b, data)
+    assert result.statistic == pytest.approx(z, rel=1e-9)
+    assert result.p_value == pytest.approx(2 * scipy.stats.norm.sf(abs(z)), rel=1e-9)
+    assert result.preferred == ("neither" if result.p_value >= 0.05 else ("a" if z > 0 else "b"))
+    dk = n_parameters(a) - n_parameters(b)
+    schwarz = vuong_test(a, b, data, correction="schwarz")
+    assert schwarz.statistic == pytest.approx((m.sum() - 0.5 * dk * np.log(n)) / (np.sqrt(n) * m.std()), rel=1e-9)
+    assert vuong_test(b, a, data).statistic == pytest.approx(-z, rel=1e-9)
+    with pytest.raises(ValueError, match="correction"):
+        vuong_test(a, b, data, correction="bic")
+    with pytest.raises(ValueError, match="same log-density"):
+        vuong_test(a, a, data)
+
+
+def test_aicc_closed_form(data):
+    from normix.selection import aicc
+
+    model = nig()
+    k, n = n_parameters(model), len(data)
+    expected = aic(model, data) + 2 * k * (k + 1) / (n - k - 1)
+    assert aicc(model, data) == pytest.approx(expected, rel=1e-12)
+    row = compare({"nig": model}, data)[0]
+    assert row.aicc == pytest.approx(expected, rel=1e-12)
+    assert aicc(model, data[: k + 1]) == math.inf

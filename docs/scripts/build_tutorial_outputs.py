@@ -49,6 +49,7 @@ PAGES = {
     "tutorials/divergences.md": False,
     "tutorials/portfolio_risk.md": False,
     "user_guide/acceleration.md": False,
+    "tutorials/inference.md": False,
 }
 
 #: Relative tolerance of the comparison of a page's numbers with a fresh run.

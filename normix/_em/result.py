@@ -37,6 +37,19 @@ class EMNotConvergedError(RuntimeError):
         self.result = result
 
 
+_STANDARD_ERRORS = []
+
+
+def register_standard_errors(function):
+    """Record ``function(result, X, kind)`` behind :meth:`EMResult.standard_errors` (the last one wins).
+
+    The inference layer sits above this one, so it is found at run time: the package
+    initialiser ``normix/__init__.py`` registers it (dependency inversion, as
+    :mod:`normix.mixtures.general_law` does for GH).
+    """
+    _STANDARD_ERRORS.append(function)
+
+
 @dataclass(frozen=True)
 class EMResult:
     """Result of an EM fit.
@@ -93,3 +106,12 @@ class EMResult:
         if self.status is not EMStatus.CONVERGED:
             raise EMNotConvergedError(self)
         return self
+
+    def standard_errors(self, X, kind="louis"):
+        """Standard errors of the fitted model's parameters (:func:`normix.inference.standard_errors`).
+
+        A fit that did not converge is flagged first in the result's ``warnings``.
+        """
+        if not _STANDARD_ERRORS:
+            raise RuntimeError("no standard-error function is registered: import normix first")
+        return _STANDARD_ERRORS[-1](self, X, kind)

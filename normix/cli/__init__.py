@@ -86,6 +86,8 @@ def build_parser():
     fit.add_argument("--out", metavar="DIR", help="write <family>.json models, summary.txt, summary.json and "
                                                   "report/*.png plots to DIR")
     fit.add_argument("--no-plots", action="store_true", help="with --out, skip the report plots")
+    fit.add_argument("--se", action="store_true", help="print (and with --out, save) the standard errors of every "
+                                                       "fitted family (Louis's observed information)")
     fit.set_defaults(handler=fit_command)
 
     demo = sub.add_parser("demo", help="kernel check and EM fits of all four families on generated data")

@@ -27,8 +27,9 @@ FAMILIES = {
     "gh": "GeneralizedHyperbolic",
 }
 SPECIAL_CASES = ("nig", "vg", "ninvg")
-LRT_NOTE = ("  chi-square reference with df = 1; approximate: VG (b = 0) and NInvG (a = 0) lie on the\n"
-            "  boundary of GH, where the limit law is a chi-square mixture (Self & Liang 1987)")
+LRT_NOTE = ("  NIG: chi-square reference with df = 1; VG (b = 0) and NInvG (a = 0) lie on the boundary of GH:\n"
+            "  reference 0.5 chi2(0) + 0.5 chi2(1), p = P(chi2(1) >= T)/2 (Self & Liang 1987)")
+VUONG_NOTE = "  Schwarz-corrected; a positive statistic favours the first family"
 GH_NOTE = "  (shown with |Sigma| = 1: (gamma/c, Sigma/c, cY) is the same law for every c > 0)"
 
 
@@ -119,14 +120,50 @@ def parameter_lines(fit, names):
     return lines + ([GH_NOTE] if fit.family == "gh" else [])
 
 
-def summarize(fits, X, names, backend):
-    """``(text lines, summary dict)``: the table, the parameters, the LRTs and the BIC ranking."""
+def vuong_lines(fitted, X, backend):
+    """Vuong tests of the non-nested pairs of fitted special cases: ``(text lines, JSON rows)``."""
+    from normix.selection import vuong_test
+
+    present = [f for f in SPECIAL_CASES if f in fitted]
+    pairs = [(a, b) for i, a in enumerate(present) for b in present[i + 1:]]
+    if not pairs:
+        return [], []
+    lines = ["", "Vuong tests of the non-nested special cases", VUONG_NOTE,
+             f"  {'pair':<14}{'statistic':>12}{'p-value':>12}  preferred"]
+    rows = []
+    for a, b in pairs:
+        test = vuong_test(fitted[a].result.model, fitted[b].result.model, X, correction="schwarz", backend=backend)
+        preferred = {"a": a, "b": b}.get(test.preferred, "neither")
+        lines.append(f"  {a + ' - ' + b:<14}{test.statistic:>12.4f}{test.p_value:>12.4g}  {preferred}")
+        rows.append({"first": a, "second": b, "statistic": test.statistic, "p_value": test.p_value,
+                     "preferred": preferred, "correction": "schwarz"})
+    return lines, rows
+
+
+def standard_error_lines(fitted, X):
+    """The standard-error table of every fitted family: ``(text lines, JSON mapping family -> summary)``."""
+    lines, out = [], {}
+    for family, fit in fitted.items():
+        try:
+            result = fit.result.standard_errors(X)
+        except ValueError as err:
+            lines += ["", f"{family.upper()}: no standard errors: {first_line(err)}"]
+            out[family] = {"error": first_line(err)}
+            continue
+        lines += [""] + str(result).splitlines()
+        out[family] = result.to_dict()
+    return lines, out
+
+
+def summarize(fits, X, names, backend, se=False):
+    """``(text lines, summary dict)``: the table, the parameters (with ``se`` their standard errors),
+    the LRTs, the Vuong tests and the BIC ranking."""
     from normix.selection import likelihood_ratio_test
 
     fitted = {fit.family: fit for fit in fits if fit.result is not None}
     scores = {family: fit.score for family, fit in fitted.items()}
     lines = [f"{'family':<8}{'mean log-lik':>14}{'AIC':>14}{'BIC':>14}{'k':>4}{'iters':>7}{'converged':>11}"
-             f"{'time (s)':>10}"]
+             f"{'time (s)':>10}{'AICc':>14}"]
     rows = []
     for fit in fits:
         row = {"family": fit.family, "class": FAMILIES[fit.family], "time_s": fit.seconds}
@@ -137,23 +174,32 @@ def summarize(fits, X, names, backend):
             score, result = scores[fit.family], fit.result
             lines.append(f"{fit.family:<8}{score.mean_log_likelihood:>14.6f}{score.aic:>14.2f}{score.bic:>14.2f}"
                          f"{score.n_parameters:>4}{result.n_iter:>7}{str(result.converged):>11}"
-                         f"{fit.seconds:>10.2f}")
+                         f"{fit.seconds:>10.2f}{score.aicc:>14.2f}")
             row.update(mean_log_likelihood=score.mean_log_likelihood, log_likelihood=score.log_likelihood,
-                       aic=score.aic, bic=score.bic, n_parameters=score.n_parameters, n_iter=result.n_iter,
+                       aic=score.aic, bic=score.bic, aicc=score.aicc, n_parameters=score.n_parameters, n_iter=result.n_iter,
                        converged=bool(result.converged), message=result.message)
         rows.append(row)
     summary = {"families": rows}
     for fit in fits:
         if fit.result is not None:
             lines += [""] + parameter_lines(fit, names)
+    if se:
+        se_lines, summary["standard_errors"] = standard_error_lines(fitted, X)
+        lines += se_lines
     if "gh" in fitted and any(f in fitted for f in SPECIAL_CASES):
         lines += ["", "Likelihood-ratio tests against GH", LRT_NOTE,
-                  f"  {'restricted':<12}{'statistic':>12}{'df':>4}{'p-value':>12}"]
+                  f"  {'restricted':<12}{'statistic':>12}{'df':>4}{'p-value':>12}  reference"]
         summary["likelihood_ratio_tests"] = []
         for family in (f for f in SPECIAL_CASES if f in fitted):
             test = likelihood_ratio_test(fitted[family].result.model, fitted["gh"].result.model, X, backend)
-            lines.append(f"  {family:<12}{test.statistic:>12.4f}{test.df:>4}{test.p_value:>12.4g}")
-            summary["likelihood_ratio_tests"].append({"restricted": family, "full": "gh", **test._asdict()})
+            reference = "0.5 chi2(0) + 0.5 chi2(1)" if family in ("vg", "ninvg") else "chi2(1)"
+            lines.append(f"  {family:<12}{test.statistic:>12.4f}{test.df:>4}{test.p_value:>12.4g}  {reference}")
+            summary["likelihood_ratio_tests"].append({"restricted": family, "full": "gh", **test._asdict(),
+                                                      "reference": reference})
+    vuong, vuong_rows = vuong_lines(fitted, X, backend)
+    if vuong_rows:
+        lines += vuong
+        summary["vuong_tests"] = vuong_rows
     if len(scores) > 1:
         ranking = sorted(scores.values(), key=lambda s: s.bic)
         lines += ["", "BIC ranking (lower is better)"]
@@ -191,7 +237,7 @@ def run(X, names, source, options, out=sys.stdout, err=sys.stderr):
     header = f"{source}: n = {n} rows, d = {d} column(s) ({', '.join(names)})"
     err.write(header + "\n")
     fits = fit_all(families, X, options, err)
-    lines, summary = summarize(fits, X, names, options.backend)
+    lines, summary = summarize(fits, X, names, options.backend, se=getattr(options, "se", False))
     lines = [header, ""] + lines
     summary.update(source=source, n=n, d=d, columns=names)
     out.write("\n".join(lines) + "\n")
