@@ -173,7 +173,7 @@ class FactorFamily:
 
     def em_e_step(self, X, state, backend):
         """(FactorStatistics, mean log-likelihood of ``state``) by ``factor_estep_statistics``."""
-        p, a, b = self.family.em_gig_params(state.subordinator)
+        p, a, b = self.family.em_gig(state.subordinator)
         *stats, mean_ll = _kernel(backend, "factor_estep_statistics")(X, state.mu, state.gamma, state.B, state.D,
                                                                       p, a, b)
         return FactorStatistics(*stats), mean_ll

@@ -276,7 +276,7 @@ class FixedParameters:
         """Normal part by :func:`normal_m_step_held`, subordinator by ``em_subordinator_m_step``."""
         mu, gamma, L_Sigma = normal_m_step_held(stats, self.mu, self.gamma, backend)
         subordinator = self.mixture.em_subordinator_m_step(stats.s1, stats.s2, stats.s3, state.subordinator,
-                                                           self.subordinator, backend, method)
+                                                           backend, method, fixed=self.subordinator)
         return MixtureState(mu, gamma, L_Sigma, tuple(subordinator))
 
     def em_validate_data(self, X, model):

@@ -383,15 +383,17 @@ class NormalMixture(AbstractMixtureOperations):
         return names[names.index("sigma") + 1:]
 
     @classmethod
-    def em_subordinator_m_step(cls, s1, s2, s3, params, fixed, backend, method):
-        """The subordinator's M-step with the parameters given in ``fixed`` held (a float, or ``None``: free).
+    def em_subordinator_m_step(cls, s1, s2, s3, params, backend, method, fixed=None):
+        """The subordinator's update from (s1, s2, s3), warm-started at ``params``, with ``fixed`` held.
 
-        Maximises the subordinator's part of the expected complete-data log-likelihood
-        over the free parameters (each family's ``_subordinator_m_step_fixed`` states
-        its equations); with nothing held it is the family's usual update.
+        ``fixed`` is ``None`` or a tuple with, per parameter, a float (held) or ``None``
+        (free).  Maximises the subordinator's part of the expected complete-data
+        log-likelihood over the free parameters (each family's
+        ``_subordinator_m_step_fixed`` states its equations); with nothing held it is the
+        family's usual update.
         """
         joint = cls._joint_class
-        if all(value is None for value in fixed):
+        if fixed is None or all(value is None for value in fixed):
             return tuple(joint._subordinator_m_step(s1, s2, s3, params, backend, method))
         return tuple(joint._subordinator_m_step_fixed(s1, s2, s3, params, fixed, backend, method))
 
@@ -440,15 +442,6 @@ class NormalMixture(AbstractMixtureOperations):
         p, a, b = joint._to_gig(*subordinator)
         return tuple(joint._from_gig(p, a / s, b * s))
 
-    @classmethod
-    def em_gig_params(cls, subordinator):
-        """(p, a, b) of the subordinator's classical parameters (arithmetic only: numpy or JAX)."""
-        return cls._joint_class._to_gig(*subordinator)
-
-    @classmethod
-    def em_subordinator_m_step(cls, s1, s2, s3, subordinator, backend, method):
-        """The family's subordinator update from (s1, s2, s3), warm-started at ``subordinator`` (a tuple)."""
-        return tuple(cls._joint_class._subordinator_m_step(s1, s2, s3, subordinator, backend, method))
 
 
 def _fit_with_defaults(cls):
