@@ -66,7 +66,7 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X, *, callback=None):
+    def fit(self, model, X, *, weights=None, callback=None):
         """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
 
         Parameters
@@ -75,6 +75,16 @@ class BatchEMFitter:
             Starting model; its family is the family fitted.
         X : array, shape (n, d)
             Data, at least d + 2 finite rows.
+        weights : array, shape (n,), optional
+            Observation weights w_i: finite, >= 0, not all zero, positive on at least
+            d + 2 rows (``ValueError`` naming ``weights`` otherwise).  The fit maximises
+            the weighted log-likelihood Σ_i w_i log f(x_i): every E-step average is
+            Σ_i w_i t(x_i) / Σ_i w_i, so integer weights fit as repeated rows, rows of
+            weight 0 do not count (in the row-count and constant-column checks and in the
+            degeneracy test either), and ``log_likelihoods`` are weighted means.  Uniform
+            weights give the unweighted fit exactly.  A dask ``X`` takes a dask or numpy
+            array of weights (chunked like its rows or not), a row-sharded ``X`` a numpy
+            or JAX array (placed like its rows).  See :mod:`normix._em.weighted`.
         callback : callable, optional
             ``callback(iteration, model, log_likelihood)`` after every iteration, with the
             model after ``iteration`` updates and the mean log-likelihood of the model that
@@ -95,7 +105,7 @@ class BatchEMFitter:
         ``X`` may also be a dask array or a JAX array sharded by rows over several devices
         (see :mod:`normix._em.placement`).
         """
-        placement = place(model, X, self.e_step_backend)
+        placement = place(model, X, self.e_step_backend, weights=weights)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
@@ -112,7 +122,7 @@ class BatchEMFitter:
                                       callback=callback, **options)
         return finish(family, placement.X, outcome, start=start, verbose=self.verbose)
 
-    def fit_many(self, models, X, *, select="all"):
+    def fit_many(self, models, X, *, select="all", weights=None):
         """Run EM from several starting models and/or on several datasets of equal shape, in one call.
 
         Parameters
@@ -128,6 +138,10 @@ class BatchEMFitter:
             count, histories and convergence flag; ``'best'`` (shared data only) returns the
             fit whose model has the highest mean log-likelihood on ``X``, preferring
             converged fits.
+        weights : array, shape (n,) or (B, n), optional
+            Observation weights as in :meth:`fit`: shared by every data set, or one row of
+            weights per data set of a (B, n, d) ``X``.  ``'best'`` compares weighted mean
+            log-likelihoods.
 
         Returns
         -------
@@ -149,4 +163,4 @@ class BatchEMFitter:
             raise ValueError(f"select must be 'all' or 'best', got {select!r}")
         if select == "best" and np.ndim(X) != 2:
             raise ValueError("select='best' compares fits on one dataset: X must have shape (n, d)")
-        return fit_many(self, models, X, select=select)
+        return fit_many(self, models, X, select=select, weights=weights)

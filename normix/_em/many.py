@@ -39,6 +39,8 @@ from normix._em.loop import (
 from normix._em.progress import Progress
 from normix._em.protocol import MixtureStatistics
 from normix._em.result import EMStatus
+from normix._em.weighted import weigh
+from normix._em.weights import check_weights, on_device
 from normix._kernels import dispatch
 
 
@@ -57,11 +59,13 @@ def _compiled_many(family, max_iter, regularization, method, shared_data, states
     return jax.vmap(run, in_axes=(0, None if shared_data else 0))(states, X)
 
 
-def prepare(fitter, models, X):
+def prepare(fitter, models, X, weights=None):
     """Validated ``(family, starting states, data sets (B, n, d), index (K,))`` of a ``fit_many`` call.
 
     One model and B data sets give B problems; K models and one data set (n, d) give K
-    problems; K models and K data sets pair them up.
+    problems; K models and K data sets pair them up.  With ``weights`` ((n,), or (B, n)
+    for B data sets) the family and data sets are weighted
+    (:func:`normix._em.weighted.weigh`).
     """
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
@@ -79,12 +83,15 @@ def prepare(fitter, models, X):
     if X.ndim == 3 and len(models) != len(datasets):
         raise ValueError(f"got {len(models)} models for {len(datasets)} datasets; give one model or one per dataset")
     datasets = np.stack([family.em_validate_data(data, models[0]) for data in datasets])
+    if weights is not None and X.ndim == 2:
+        weights = check_weights(weights, X.shape[:1])
+    family, datasets = weigh(family, models[0], datasets, weights)
     states = [start_state(family, m, fitter.regularization) for m in models]
     index = np.zeros(len(models), dtype=np.int64) if X.ndim == 2 else np.arange(len(models))
     return family, states, datasets, index
 
 
-def fit_many(fitter, models, X, select="all"):
+def fit_many(fitter, models, X, select="all", weights=None):
     """Run batch EM for every (model, dataset) problem; returns a list of :class:`EMResult` or the best one.
 
     Parameters
@@ -97,13 +104,15 @@ def fit_many(fitter, models, X, select="all"):
         One dataset shared by all starting models, or one dataset per problem.
     select : {'all', 'best'}
         ``'best'``: only the fit with the highest mean log-likelihood (see :func:`best_result`).
+    weights : array, shape (n,) or (B, n), optional
+        Observation weights (see :func:`prepare`).
 
     Returns
     -------
     list of EMResult, or EMResult
         One per problem, in order; ``elapsed_time`` is the wall time of the whole call.
     """
-    family, states, datasets, index = prepare(fitter, models, X)
+    family, states, datasets, index = prepare(fitter, models, X, weights)
     start = time.perf_counter()
     compiled = (dispatch.traceable(fitter.e_step_backend) and dispatch.traceable(fitter.m_step_backend)
                 and fitter.verbose <= 1)
@@ -111,7 +120,7 @@ def fit_many(fitter, models, X, select="all"):
         shared = np.ndim(X) == 2
         lls, changes, n_iter, converged, failed, final = _compiled_many(
             family, fitter.max_iter, fitter.regularization, fitter.m_step_method, shared,
-            dispatch.to_backend(_stack(states), "jax"), jnp.asarray(datasets[0] if shared else datasets),
+            dispatch.to_backend(_stack(states), "jax"), on_device(_take(datasets, 0) if shared else datasets),
             jnp.asarray(fitter.tol))
         final = dispatch.to_backend(final, "cpu")
         outcomes = [summarize_compiled(_take(final, k), lls[k], changes[k], n_iter[k], converged[k], failed[k],
@@ -121,7 +130,7 @@ def fit_many(fitter, models, X, select="all"):
                                  verbose=fitter.verbose, regularization=fitter.regularization,
                                  e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend,
                                  method=fitter.m_step_method)
-    results = [finish(family, datasets[index[k]], outcome, start=start, verbose=0)
+    results = [finish(family, _take(datasets, index[k]), outcome, start=start, verbose=0)
                for k, outcome in enumerate(outcomes)]
     if select == "best":
         return best_result(family, [outcome.state for outcome in outcomes], results, datasets)

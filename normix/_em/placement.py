@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import jax
 
+from normix._em.weighted import weigh
 from normix._kernels import dispatch
 from normix._validation import is_traced
 
@@ -43,23 +44,27 @@ def is_multi_device(X):
     return isinstance(X, jax.Array) and not is_traced(X) and len(X.sharding.device_set) > 1
 
 
-def place(model, X, e_step_backend, *, dask_ok=True):
+def place(model, X, e_step_backend, *, dask_ok=True, weights=None):
     """The :class:`Placement` of a fit of ``model`` on ``X`` with the E-step on ``e_step_backend``.
 
     ``dask_ok=False`` refuses a dask array with a ``TypeError`` (the mini-batch fitter
-    draws rows at random, which a dask array cannot serve cheaply).
+    draws rows at random, which a dask array cannot serve cheaply).  With ``weights`` the
+    family is :class:`normix._em.weighted.WeightedFamily` (unless the weights are
+    uniform) and the rows travel with their weights (:mod:`normix._em.weights`).
     """
     family = type(model)
     if is_dask_array(X):
         if not dask_ok:
             raise TypeError("MiniBatchEMFitter takes numpy or JAX arrays (one device or row-sharded), not a dask "
                             "array: fit a dask array with BatchEMFitter")
-        from normix._em.dask_stats import DaskRows, validate_dask
+        from normix._em.dask_stats import DaskRows, validate_dask, weigh_dask
 
-        return Placement(DaskRows(family, model.d + 2), validate_dask(X, model.d), False, 1)
+        family, X = weigh_dask(family, model, validate_dask(X, model.d), weights)
+        return Placement(DaskRows(family, model.d + 2), X, False, 1)
     if is_multi_device(X):
         from normix._em.sharded import sharded_rows
 
-        adapter, X = sharded_rows(model, X, e_step_backend)
+        adapter, X = sharded_rows(model, X, e_step_backend, weights)
         return Placement(adapter, X, True, adapter.mesh.size)
-    return Placement(family, family.em_validate_data(X, model), dispatch.traceable(e_step_backend), 1)
+    family, X = weigh(family, model, family.em_validate_data(X, model), weights)
+    return Placement(family, X, dispatch.traceable(e_step_backend), 1)
