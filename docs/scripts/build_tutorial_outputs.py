@@ -39,6 +39,7 @@ PAGES = {
     "user_guide/ninvg.md": False,
     "user_guide/gh.md": False,
     "user_guide/risk.md": False,
+    "user_guide/weights.md": False,
     "tutorials/initialization_multistart.md": False,
     "tutorials/real_data.md": False,
     "tutorials/using_a_fit.md": False,
