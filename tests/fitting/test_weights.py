@@ -213,8 +213,9 @@ def test_uniform_weights_give_the_unweighted_fit_exactly(data, e_backend, m_back
         uniform = fitter.fit(start, X, weights=np.full(len(X), value))
         np.testing.assert_array_equal(leaves(uniform.model), leaves(plain.model))
         np.testing.assert_array_equal(uniform.log_likelihoods, plain.log_likelihoods)
-    dask_uniform = fitter.fit(start, da.from_array(X, chunks=(100, 2)), weights=np.full(len(X), 2.0))
-    np.testing.assert_allclose(leaves(dask_uniform.model), leaves(plain.model), rtol=0, atol=1e-12)
+    if e_backend == "cpu":  # a dask X is fitted chunk by chunk on the CPU E-step
+        dask_uniform = fitter.fit(start, da.from_array(X, chunks=(100, 2)), weights=np.full(len(X), 2.0))
+        np.testing.assert_allclose(leaves(dask_uniform.model), leaves(plain.model), rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("e_backend", ["cpu", "jax"])
