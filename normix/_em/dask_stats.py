@@ -165,10 +165,11 @@ def weigh_dask(family, model, X, weights):
         return family, X
     import dask.array as da
 
-    w = weights if hasattr(weights, "dask") else da.from_array(np.asarray(weights, dtype=np.float64),
-                                                               chunks=(X.chunks[0],))
-    if w.ndim != 1 or w.shape[0] != X.shape[0]:
+    w = weights if hasattr(weights, "dask") else np.asarray(weights, dtype=np.float64)
+    if w.shape != (X.shape[0],):
         raise ValueError(f"weights must have shape ({X.shape[0]},) (one weight per row of X), got shape {w.shape}")
+    if not hasattr(w, "dask"):
+        w = da.from_array(w, chunks=(X.chunks[0],))
     w = w.astype(np.float64).rechunk((X.chunks[0],))
     used = w > 0
     low = da.where(used[:, None], X, np.inf).min(axis=0)

@@ -223,8 +223,9 @@ def test_rows_of_weight_zero_do_not_count(data, e_backend):
     """Zero-weight rows far out (1e150) and duplicated columns among them change nothing."""
     start, X, _ = data
     extra = np.array([[1e150, -1e150], [0.0, 0.0], [3.0, 3.0]])
-    w = np.r_[np.ones(len(X)) * 0.5, 0.0, 0.0, 0.0]
-    w[::7] = 2.0
+    base = np.full(len(X), 0.5)
+    base[::7] = 2.0
+    w = np.r_[base, 0.0, 0.0, 0.0]
     fitter = BatchEMFitter(max_iter=8, tol=0.0, e_step_backend=e_backend)
     weighted = fitter.fit(start, np.vstack([X, extra]), weights=w)
     assert_same_fit(weighted, fitter.fit(start, X, weights=w[:len(X)]))
