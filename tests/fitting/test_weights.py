@@ -24,7 +24,7 @@ from normix.fitting import ewma_weights
 from normix.mixtures.marginal import NormalMixture
 
 SIGMA = np.array([[1.0, 0.3], [0.3, 0.7]])
-BACKENDS = [("cpu", "cpu"), ("jax", "cpu"), ("jax", "jax")]
+BACKENDS = [("cpu", "cpu"), ("jax", "cpu"), pytest.param("jax", "jax", marks=pytest.mark.slow)]
 
 
 def leaves(model):
@@ -113,7 +113,7 @@ def test_unit_weights_give_the_unweighted_kernel_bit_for_bit_on_the_cpu(d):
         np.testing.assert_allclose(s, ref, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("backend", ["cpu", "jax"])
+@pytest.mark.parametrize("backend", ["cpu", pytest.param("jax", marks=pytest.mark.slow)])
 def test_weighted_many_kernel_equals_single_problems(backend):
     X, w, mu, gamma, L, p, a, b = kernel_args(n=60, d=2)
     X2, w2 = X[::-1].copy(), w[::-1].copy()
@@ -164,7 +164,7 @@ def test_model_fit_takes_weights_and_reports_the_weighted_log_likelihood(data):
     assert result.log_likelihoods[-1] > result.log_likelihoods[0]
 
 
-@pytest.mark.parametrize("e_backend, m_backend", [("cpu", "cpu"), ("jax", "jax")])
+@pytest.mark.parametrize("e_backend, m_backend", [("cpu", "cpu"), pytest.param("jax", "jax", marks=pytest.mark.slow)])
 def test_fit_many_with_shared_and_per_data_set_weights(data, e_backend, m_backend):
     start, X, counts = data
     fitter = BatchEMFitter(max_iter=8, tol=0.0, e_step_backend=e_backend, m_step_backend=m_backend)
@@ -260,15 +260,16 @@ def test_degeneracy_check_ignores_rows_of_weight_zero():
 
 
 # ------------------------------------------------------------- stochastic fitters
-def test_stochastic_fitters_report_the_weighted_log_likelihood_of_their_model(data):
+@pytest.mark.parametrize("fitter", [MiniBatchEMFitter(batch_size=64, max_iter=40),
+                                    pytest.param(OnlineEMFitter(max_epochs=2), marks=pytest.mark.slow)])
+def test_stochastic_fitters_report_the_weighted_log_likelihood_of_their_model(data, fitter):
     start, X, counts = data
     w = counts.astype(float)
-    for fitter in (MiniBatchEMFitter(batch_size=64, max_iter=40), OnlineEMFitter(max_epochs=2)):
-        result = fitter.fit(start, X, key=jax.random.key(0), weights=w)
-        log_f = np.asarray(result.model.log_prob_rows(X, backend="cpu"))
-        np.testing.assert_allclose(result.log_likelihoods[-1], w @ log_f / w.sum(), rtol=1e-10)
-        batch = BatchEMFitter(max_iter=200, tol=1e-8, e_step_backend="cpu").fit(start, X, weights=w)
-        assert batch.log_likelihoods[-1] - result.log_likelihoods[-1] < 2e-2
+    result = fitter.fit(start, X, key=jax.random.key(0), weights=w)
+    log_f = np.asarray(result.model.log_prob_rows(X, backend="cpu"))
+    np.testing.assert_allclose(result.log_likelihoods[-1], w @ log_f / w.sum(), rtol=1e-10)
+    batch = BatchEMFitter(max_iter=200, tol=1e-8, e_step_backend="cpu").fit(start, X, weights=w)
+    assert batch.log_likelihoods[-1] - result.log_likelihoods[-1] < 2e-2
 
 
 # ------------------------------------------------------------------ bad weights
