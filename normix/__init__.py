@@ -29,6 +29,7 @@ _PUBLIC = {
     "BatchEMFitter": "normix.fitting.em",
     "OnlineEMFitter": "normix.fitting.em",
     "MiniBatchEMFitter": "normix.fitting.em",
+    "ewma_weights": "normix.fitting",
     "load": "normix.io",
 }
 

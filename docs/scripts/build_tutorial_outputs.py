@@ -42,6 +42,7 @@ PAGES = {
     "user_guide/constraints.md": False,
     "user_guide/factor.md": False,
     "user_guide/missing.md": False,
+    "user_guide/weights.md": False,
     "tutorials/initialization_multistart.md": False,
     "tutorials/real_data.md": False,
     "tutorials/using_a_fit.md": False,

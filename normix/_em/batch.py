@@ -75,8 +75,8 @@ class BatchEMFitter:
         self.m_step_backend = dispatch.validate_backend(m_step_backend)
         self.m_step_method = m_step_method
 
-    def fit(self, model, X, *, missing="raise", fixed=None, symmetric=False, sigma="full", n_factors=None,
-            callback=None):
+    def fit(self, model, X, *, weights=None, missing="raise", fixed=None, symmetric=False, sigma="full",
+            n_factors=None, callback=None):
         """Run batch EM from ``model`` on the rows of ``X``; returns an :class:`EMResult`.
 
         Parameters
@@ -85,6 +85,16 @@ class BatchEMFitter:
             Starting model; its family is the family fitted.
         X : array, shape (n, d)
             Data, at least d + 2 finite rows.
+        weights : array, shape (n,), optional
+            Observation weights w_i: finite, >= 0, not all zero, positive on at least
+            d + 2 rows (``ValueError`` naming ``weights`` otherwise).  The fit maximises
+            the weighted log-likelihood Σ_i w_i log f(x_i): every E-step average is
+            Σ_i w_i t(x_i) / Σ_i w_i, so integer weights fit as repeated rows, rows of
+            weight 0 do not count (in the row-count and constant-column checks and in the
+            degeneracy test either), and ``log_likelihoods`` are weighted means.  Uniform
+            weights give the unweighted fit exactly.  A dask ``X`` takes a dask or numpy
+            array of weights (chunked like its rows or not), a row-sharded ``X`` a numpy
+            or JAX array (placed like its rows).  See :mod:`normix._em.weighted`.
         missing : {'raise', 'em'}
             ``'raise'``: NaN is refused (``ValueError`` naming its rows and columns);
             ``'em'``: NaN marks a missing entry and EM maximises the observed-data
@@ -124,15 +134,15 @@ class BatchEMFitter:
         ``EMResult.constraints`` (read by :mod:`normix.selection`).
         """
         constraints = validate_constraints(model, fixed, symmetric, self.regularization)
-        placement = place(model, X, self.e_step_backend, missing=missing)
+        placement = place(model, X, self.e_step_backend, missing=missing, weights=weights)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         start = time.perf_counter()
         family = factor_family(placement.family, sigma, n_factors, model.d)
         if family is not placement.family and (constraints is not None or self.accelerate is not None
-                                               or missing != "raise"):
-            raise ValueError("sigma='factor' is fitted by plain EM on complete rows with every parameter free: it "
-                             "cannot be combined with missing='em', fixed, symmetric or accelerate")
+                                               or missing != "raise" or weights is not None):
+            raise ValueError("sigma='factor' is fitted by plain EM on complete, unweighted rows with every parameter "
+                             "free: it cannot be combined with weights, missing='em', fixed, symmetric or accelerate")
         family = FixedParameters.wrap(family, type(model), constraints)
         state = start_state(family, model, self.regularization)
         options = dict(max_iter=self.max_iter, tol=self.tol, regularization=self.regularization,
@@ -155,7 +165,7 @@ class BatchEMFitter:
             result = factor_result(result, outcome.state)
         return result if constraints is None else dataclasses.replace(result, constraints=constraints)
 
-    def fit_many(self, models, X, *, select="all", fixed=None, symmetric=False):
+    def fit_many(self, models, X, *, select="all", weights=None, fixed=None, symmetric=False):
         """Run EM from several starting models and/or on several datasets of equal shape, in one call.
 
         Parameters
@@ -171,6 +181,10 @@ class BatchEMFitter:
             count, histories and convergence flag; ``'best'`` (shared data only) returns the
             fit whose model has the highest mean log-likelihood on ``X``, preferring
             converged fits.
+        weights : array, shape (n,) or (B, n), optional
+            Observation weights as in :meth:`fit`: shared by every data set, or one row of
+            weights per data set of a (B, n, d) ``X``.  ``'best'`` compares weighted mean
+            log-likelihoods.
         fixed, symmetric
             Parameters held in every fit, as in :meth:`fit`.
 
@@ -194,4 +208,4 @@ class BatchEMFitter:
             raise ValueError(f"select must be 'all' or 'best', got {select!r}")
         if select == "best" and np.ndim(X) != 2:
             raise ValueError("select='best' compares fits on one dataset: X must have shape (n, d)")
-        return fit_many(self, models, X, select=select, fixed=fixed, symmetric=symmetric)
+        return fit_many(self, models, X, select=select, weights=weights, fixed=fixed, symmetric=symmetric)

@@ -27,6 +27,7 @@ import numpy as np
 from normix._em.convergence import param_change_jax, param_change_numpy, state_is_finite_jax
 from normix._em.progress import Progress
 from normix._em.result import EMResult, EMStatus
+from normix._em.weights import on_device
 from normix._kernels import dispatch
 from normix._kernels._constants import ESTEP_VG_B_FLOOR
 
@@ -186,8 +187,7 @@ _compiled_em = jax.jit(em_while, static_argnums=(0, 1, 2, 3))
 
 def run_compiled_loop(family, state, X, *, max_iter, tol, regularization, method):
     """EM as one compiled ``lax.while_loop`` program; returns a :class:`LoopOutcome`."""
-    if not hasattr(X, "sharding"):
-        X = jax.tree_util.tree_map(jnp.asarray, X)
+    X = on_device(X)
     lls, changes, n_iter, converged, failed, state = _compiled_em(
         family, max_iter, regularization, method, dispatch.to_backend(state, "jax"), X,
         jnp.asarray(tol, dtype=jnp.float64))

@@ -42,6 +42,8 @@ from normix._em.progress import Progress
 from normix._em.protocol import MixtureStatistics
 from normix._em.result import EMStatus
 from normix._em.squarem import compiled_squarem_many, numpy_state, run_squarem_python, summarize_squarem
+from normix._em.weighted import weigh
+from normix._em.weights import check_weights, on_device
 from normix._kernels import dispatch
 
 
@@ -60,13 +62,15 @@ def _compiled_many(family, max_iter, regularization, method, shared_data, states
     return jax.vmap(run, in_axes=(0, None if shared_data else 0))(states, X)
 
 
-def prepare(fitter, models, X, fixed=None, symmetric=False):
+def prepare(fitter, models, X, weights=None, fixed=None, symmetric=False):
     """Validated ``(family, starting states, data sets (B, n, d), index (K,), constraints)`` of a ``fit_many`` call.
 
     One model and B data sets give B problems; K models and one data set (n, d) give K
-    problems; K models and K data sets pair them up.  With held parameters (``fixed``,
-    ``symmetric``) the family is the :class:`~normix._em.fixed.FixedParameters` adapter
-    (constrained starts and M-steps) and ``constraints`` what it holds, else ``None``.
+    problems; K models and K data sets pair them up.  With ``weights`` ((n,), or (B, n)
+    for B data sets) the family and data sets are weighted
+    (:func:`normix._em.weighted.weigh`).  With held parameters (``fixed``, ``symmetric``)
+    the family is then wrapped in the :class:`~normix._em.fixed.FixedParameters` adapter
+    (constrained starts and M-steps) and ``constraints`` is what it holds, else ``None``.
     """
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
@@ -76,7 +80,7 @@ def prepare(fitter, models, X, fixed=None, symmetric=False):
         raise ValueError("models must all be of one family, got "
                          f"{sorted({type(m).__name__ for m in models})}")
     constraints = validate_constraints(models[0], fixed, symmetric, fitter.regularization)
-    family = FixedParameters.wrap(family, family, constraints)
+    mixture = family
     X = np.asarray(X, dtype=np.float64)
     if X.ndim not in (2, 3):
         raise ValueError(f"X must have shape (n, d) or (B, n, d), got {X.shape}")
@@ -86,12 +90,16 @@ def prepare(fitter, models, X, fixed=None, symmetric=False):
     if X.ndim == 3 and len(models) != len(datasets):
         raise ValueError(f"got {len(models)} models for {len(datasets)} datasets; give one model or one per dataset")
     datasets = np.stack([family.em_validate_data(data, models[0]) for data in datasets])
+    if weights is not None and X.ndim == 2:
+        weights = check_weights(weights, X.shape[:1])
+    family, datasets = weigh(family, models[0], datasets, weights)
+    family = FixedParameters.wrap(family, mixture, constraints)
     states = [start_state(family, m, fitter.regularization) for m in models]
     index = np.zeros(len(models), dtype=np.int64) if X.ndim == 2 else np.arange(len(models))
     return family, states, datasets, index, constraints
 
 
-def fit_many(fitter, models, X, select="all", fixed=None, symmetric=False):
+def fit_many(fitter, models, X, select="all", weights=None, fixed=None, symmetric=False):
     """Run batch EM for every (model, dataset) problem; returns a list of :class:`EMResult` or the best one.
 
     Parameters
@@ -104,6 +112,8 @@ def fit_many(fitter, models, X, select="all", fixed=None, symmetric=False):
         One dataset shared by all starting models, or one dataset per problem.
     select : {'all', 'best'}
         ``'best'``: only the fit with the highest mean log-likelihood (see :func:`best_result`).
+    weights : array, shape (n,) or (B, n), optional
+        Observation weights (see :func:`prepare`).
     fixed, symmetric
         Parameters held in every fit (see :mod:`normix._em.fixed`); each result records them.
 
@@ -112,18 +122,18 @@ def fit_many(fitter, models, X, select="all", fixed=None, symmetric=False):
     list of EMResult, or EMResult
         One per problem, in order; ``elapsed_time`` is the wall time of the whole call.
     """
-    family, states, datasets, index, constraints = prepare(fitter, models, X, fixed, symmetric)
+    family, states, datasets, index, constraints = prepare(fitter, models, X, weights, fixed, symmetric)
     start = time.perf_counter()
     compiled = (dispatch.traceable(fitter.e_step_backend) and dispatch.traceable(fitter.m_step_backend)
                 and fitter.verbose <= 1)
     n_iters = [None] * len(states)
     if getattr(fitter, "accelerate", None) is not None:
-        outcomes, n_iters = fit_many_squarem(family, states, datasets, index, fitter, compiled)
+        outcomes, n_iters = fit_many_squarem(family, states, datasets, index, fitter, compiled, np.ndim(X) == 2)
     elif compiled:
         shared = np.ndim(X) == 2
         lls, changes, n_iter, converged, failed, final = _compiled_many(
             family, fitter.max_iter, fitter.regularization, fitter.m_step_method, shared,
-            dispatch.to_backend(_stack(states), "jax"), jnp.asarray(datasets[0] if shared else datasets),
+            dispatch.to_backend(_stack(states), "jax"), on_device(_take(datasets, 0) if shared else datasets),
             jnp.asarray(fitter.tol))
         final = dispatch.to_backend(final, "cpu")
         outcomes = [summarize_compiled(_take(final, k), lls[k], changes[k], n_iter[k], converged[k], failed[k],
@@ -133,7 +143,7 @@ def fit_many(fitter, models, X, select="all", fixed=None, symmetric=False):
                                  verbose=fitter.verbose, regularization=fitter.regularization,
                                  e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend,
                                  method=fitter.m_step_method)
-    results = [finish(family, datasets[index[k]], outcome, start=start, verbose=0, n_iter=n_iters[k])
+    results = [finish(family, _take(datasets, index[k]), outcome, start=start, verbose=0, n_iter=n_iters[k])
                for k, outcome in enumerate(outcomes)]
     if constraints is not None:
         results = [dataclasses.replace(result, constraints=constraints) for result in results]
@@ -142,7 +152,7 @@ def fit_many(fitter, models, X, select="all", fixed=None, symmetric=False):
     return results
 
 
-def fit_many_squarem(family, states, datasets, index, fitter, compiled):
+def fit_many_squarem(family, states, datasets, index, fitter, compiled, shared):
     """``(outcomes, E-step counts)`` of SQUAREM fits of every problem (:mod:`normix._em.squarem`).
 
     Compiled: the SQUAREM ``lax.while_loop`` vmapped over the problems.  Otherwise the
@@ -151,16 +161,15 @@ def fit_many_squarem(family, states, datasets, index, fitter, compiled):
     options = dict(max_iter=fitter.max_iter, tol=fitter.tol, regularization=fitter.regularization,
                    method=fitter.m_step_method)
     if compiled:
-        shared = len(datasets) == 1
         lls, changes, n_acc, n_e, converged, failed, final = compiled_squarem_many(
             family, fitter.max_iter, fitter.regularization, fitter.m_step_method, shared,
-            dispatch.to_backend(_stack(states), "jax"), jnp.asarray(datasets[0] if shared else datasets[index]),
-            jnp.asarray(fitter.tol))
+            dispatch.to_backend(_stack(states), "jax"),
+            on_device(_take(datasets, 0) if shared else _take(datasets, index)), jnp.asarray(fitter.tol))
         final = dispatch.to_backend(final, "cpu")
         pairs = [summarize_squarem(numpy_state(_take(final, k)), lls[k], changes[k], n_acc[k], n_e[k], converged[k],
                                    failed[k], max_iter=fitter.max_iter, tol=fitter.tol) for k in range(len(states))]
     else:
-        pairs = [run_squarem_python(family, state, datasets[index[k]], verbose=fitter.verbose,
+        pairs = [run_squarem_python(family, state, _take(datasets, index[k]), verbose=fitter.verbose,
                                     e_backend=fitter.e_step_backend, m_backend=fitter.m_step_backend, **options)
                  for k, state in enumerate(states)]
     return [pair[0] for pair in pairs], [pair[1] for pair in pairs]

@@ -64,6 +64,9 @@ class EMFamily:
         E-steps of K problems at once: ``states`` has a leading axis of K, ``X`` has shape
         (B, n, d) and problem k uses the data set ``X[index[k]]``; every output has a
         leading axis of K and equals the single-problem :meth:`em_e_step` of its problem.
+    ``em_weighted_e_step(X, w, state, backend)``, ``em_weighted_e_step_many(X, W, index, states, backend)``
+        The same with row weights ``w`` (n,) or ``W`` (B, n): weighted means
+        Σ_i w_i t(x_i) / Σ_i w_i (see :mod:`normix._em.weighted`).
     ``em_m_step(stats, state, backend, method) -> MixtureState``
         Closed-form normal update and the subordinator's eta -> theta solve
         (``method`` in ``'newton'``, ``'lbfgs'``, ``'bfgs'``), warm-started at ``state``.

@@ -46,6 +46,8 @@ from normix._em.placement import place
 from normix._em.protocol import MixtureStatistics
 from normix._em.result import EMStatus
 from normix._em.squarem import refuse_accelerate
+from normix._em.weighted import weigh
+from normix._em.weights import on_device, row_order, rows_at
 from normix._kernels import dispatch
 
 
@@ -97,12 +99,12 @@ def _online_epochs(family, regularization, method, max_epochs, averaging, X, sta
     def epoch(carry):
         state, stats, t, e, changes, _, ok, key, avg, count = carry
         key, sub = jax.random.split(key)
-        order = jax.random.permutation(sub, n)
+        order = row_order(sub, X)
 
         def step(inner, i):
             stats, state, t, ok, avg, count = inner
-            stats_new, state_new, finite = _update(family, regularization, method, X[i][None, :], stats, state,
-                                                   t + 1.0, tau0, kappa)
+            stats_new, state_new, finite = _update(family, regularization, method, rows_at(X, i[None]), stats,
+                                                   state, t + 1.0, tau0, kappa)
             keep = ok & finite
             stats = _select(keep, stats_new, stats)
             state = _select(keep, state_new, state)
@@ -132,7 +134,7 @@ def _minibatch_run(family, regularization, method, max_iter, batch_size, averagi
                    tol):
     n = X.shape[0]
     batches_per_epoch = max(n // batch_size, 1)
-    stats0, _ = family.em_e_step(X[:batch_size], state, "jax")
+    stats0, _ = family.em_e_step(rows_at(X, slice(0, batch_size)), state, "jax")
     changes = jnp.full(max_iter, jnp.nan)
     average_from = max_iter // 2 if averaging else max_iter
     key, sub = jax.random.split(key)
@@ -141,10 +143,10 @@ def _minibatch_run(family, regularization, method, max_iter, batch_size, averagi
         state, stats, it, changes, _, ok, key, order, epoch_state, avg, count = carry
         slot = it % batches_per_epoch
         key, sub = jax.random.split(key)
-        order = jax.lax.cond(slot == 0, lambda: jax.random.permutation(sub, n), lambda: order)
+        order = jax.lax.cond(slot == 0, lambda: row_order(sub, X), lambda: order)
         epoch_state = _select(slot == 0, state, epoch_state)
         rows = jax.lax.dynamic_slice_in_dim(order, slot * batch_size, batch_size)
-        stats_new, new_state, finite = _update(family, regularization, method, X[rows], stats, state,
+        stats_new, new_state, finite = _update(family, regularization, method, rows_at(X, rows), stats, state,
                                                it + 1.0, tau0, kappa)
         changes = changes.at[it].set(param_change_jax(state, new_state))
         stats = _select(finite, stats_new, stats)
@@ -158,7 +160,7 @@ def _minibatch_run(family, regularization, method, max_iter, batch_size, averagi
         return (it < max_iter) & jnp.logical_not(done) & ok
 
     init = (state, stats0, jnp.asarray(0), changes, jnp.asarray(False), jnp.asarray(True), key,
-            jax.random.permutation(sub, n), state, stats0, jnp.asarray(0.0))
+            row_order(sub, X), state, stats0, jnp.asarray(0.0))
     state, _, iters, changes, _, ok, _, _, _, avg, count = jax.lax.while_loop(cond, body, init)
     state, ll, certificate, converged, ok = _certify(family, regularization, method, X, state, avg, count, ok, tol)
     return state, ll, changes, iters, converged, ok, certificate
@@ -266,17 +268,20 @@ class OnlineEMFitter:
         self.step_exponent = _check_step_exponent(step_exponent)
         self.averaging = _check_averaging(averaging)
 
-    def fit(self, model, X, *, key):
+    def fit(self, model, X, *, key, weights=None):
         """Online EM from ``model`` on the rows of ``X``; ``key`` is a JAX PRNG key. Returns an EMResult.
 
         ``log_likelihoods`` holds one value, the mean log-likelihood of the returned model
         on all rows; ``param_changes`` the change between the ends of consecutive epochs.
+        ``weights`` (shape (n,)) as in ``BatchEMFitter.fit``: each epoch then visits n
+        rows drawn with probability w_i / Σ w (with replacement) instead of a permutation,
+        and the log-likelihood and the convergence certificate are weighted.
         """
         family = type(model)
-        X = family.em_validate_data(X, model)
+        family, X = weigh(family, model, family.em_validate_data(X, model), weights)
         start = time.perf_counter()
         state, ll, changes, epochs, converged, ok, certificate = _online(
-            family, self.regularization, self.m_step_method, self.max_epochs, self.averaging, jnp.asarray(X),
+            family, self.regularization, self.m_step_method, self.max_epochs, self.averaging, on_device(X),
             _start_state(family, model, self.regularization), key, jnp.asarray(self.tau0),
             jnp.asarray(self.step_exponent), jnp.asarray(self.tol))
         return _result(family, X, state, ll, changes, epochs, self.max_epochs, converged, ok, start, self.tol,
@@ -336,14 +341,18 @@ class MiniBatchEMFitter:
         self.step_exponent = _check_step_exponent(step_exponent)
         self.averaging = _check_averaging(averaging)
 
-    def fit(self, model, X, *, key):
+    def fit(self, model, X, *, key, weights=None):
         """Mini-batch EM from ``model`` on the rows of ``X``; ``key`` is a JAX PRNG key. Returns an EMResult.
 
         ``log_likelihoods`` holds one value, the mean log-likelihood of the returned model
         on all rows; ``param_changes`` the change made by each update.  ``X`` may also be
         a JAX array sharded by rows over several devices (see :mod:`normix._em.placement`).
+        ``weights`` (shape (n,)) as in ``BatchEMFitter.fit``: the batches are then drawn
+        with probability w_i / Σ w per row (with replacement; the first batch, which only
+        seeds the running statistics, is the first rows), and the log-likelihood and the
+        convergence certificate are weighted.
         """
-        placement = place(model, X, "jax", dask_ok=False)
+        placement = place(model, X, "jax", dask_ok=False, weights=weights)
         family, X = placement.family, placement.X
         batch_size = min(self.batch_size, X.shape[0])
         if batch_size % placement.batch_multiple:
@@ -352,7 +361,7 @@ class MiniBatchEMFitter:
         start = time.perf_counter()
         state, ll, changes, iters, converged, ok, certificate = _minibatch_full(
             family, self.regularization, self.m_step_method, self.max_iter, batch_size, self.averaging,
-            X if hasattr(X, "sharding") else jnp.asarray(X), _start_state(family, model, self.regularization), key,
+            on_device(X), _start_state(family, model, self.regularization), key,
             jnp.asarray(self.tau0), jnp.asarray(self.step_exponent), jnp.asarray(self.tol))
         return _result(family, X, state, ll, changes, iters, self.max_iter, converged, ok, start, self.tol,
                        "mini-batch", self.verbose, certificate)

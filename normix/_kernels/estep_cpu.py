@@ -54,7 +54,7 @@ from normix._kernels._constants import (
 from normix._kernels._numba import array_kernel, prange, readonly, scalar_core
 from normix._kernels.gig_core_cpu import first_order_scalar
 
-__all__ = ["mixture_log_density", "posterior_moments", "estep_statistics"]
+__all__ = ["mixture_log_density", "posterior_moments", "estep_statistics", "weighted_estep_statistics"]
 
 # Accumulator slots before the d-vectors: sums of E log Y, E 1/Y, E Y, log f.
 N_SCALARS = 4
@@ -143,29 +143,42 @@ def _rows_kernel(X, mu, L, gamma, p, a, b, floored, parts, out):
 
 
 @scalar_core
-def accumulate_row(acc, X, i, psi_lin, e1, e2, e3, with_gram):
-    """Add row i's terms to one part's accumulator ``acc`` (scalars, s4, s5 and, if asked, S6's lower triangle by rows)."""
+def row_weight(w, weighted, i):
+    """Weight of row i: ``w[i]`` when ``weighted``, else 1 (multiplying by it then changes no bit)."""
+    return w[i] if weighted else 1.0
+
+
+@scalar_core
+def accumulate_row(acc, X, i, wt, psi_lin, e1, e2, e3, with_gram):
+    """Add row i's terms, times its weight ``wt``, to one part's accumulator ``acc``.
+
+    Scalars, s4, s5 and, if asked, S6's lower triangle by rows.
+    """
     d = X.shape[1]
-    acc[0] += e1
-    acc[1] += e2
-    acc[2] += e3
-    acc[3] += psi_lin
+    we2 = wt * e2
+    acc[0] += wt * e1
+    acc[1] += we2
+    acc[2] += wt * e3
+    acc[3] += wt * psi_lin
     for j in range(d):
         x = X[i, j]
-        acc[N_SCALARS + j] += x
-        acc[N_SCALARS + d + j] += x * e2
+        acc[N_SCALARS + j] += wt * x
+        acc[N_SCALARS + d + j] += x * we2
     if with_gram:
         off = N_SCALARS + 2 * d
         for j in range(d):
-            wx = X[i, j] * e2
+            wx = X[i, j] * we2
             row = off + j * (j + 1) // 2
             for k in range(j + 1):
                 acc[row + k] += wx * X[i, k]
 
 
 @array_kernel(ESTEP_SERIAL_MAX_ROWS)
-def _fused_kernel(X, mu, L, gamma, p, a, b, acc):
-    """Per-part sums of every statistic, whitening and S6 in the same pass."""
+def _fused_kernel(X, w, weighted, mu, L, gamma, p, a, b, acc):
+    """Per-part sums of every statistic (times the row weights when ``weighted``), whitening and S6 in one pass.
+
+    A row of weight 0 is skipped: it adds nothing, even where its own terms are not finite.
+    """
     g, const, nu, alpha, beta_min = model_setup(mu, gamma, L, p, a, b)
     inv_diag = _inverse_diagonal(L)
     n = X.shape[0]
@@ -175,24 +188,34 @@ def _fused_kernel(X, mu, L, gamma, p, a, b, acc):
         local = np.zeros(acc.shape[1])
         start, stop = part_rows(n, parts, k)
         for i in range(start, stop):
+            wt = row_weight(w, weighted, i)
+            if wt == 0.0:
+                continue
             q, lin = whiten_row(X, i, mu, L, inv_diag, g, z)
             psi, e1, e2, e3 = posterior_scalar(q, nu, alpha, b, beta_min)
-            accumulate_row(local, X, i, const + psi + lin, e1, e2, e3, True)
+            accumulate_row(local, X, i, wt, const + psi + lin, e1, e2, e3, True)
         acc[k, :] = local
 
 
 @array_kernel(ESTEP_SERIAL_MAX_ROWS)
-def _whitened_kernel(X, q, lin, const, nu, alpha, b, beta_min, acc, w):
-    """Per-part sums (without S6) from precomputed Q and lin; w[i] = E[1/Y | x_i] for the BLAS update of S6."""
+def _whitened_kernel(X, w, weighted, q, lin, const, nu, alpha, b, beta_min, acc, ew):
+    """Per-part sums (without S6) from precomputed Q and lin; ew[i] = w_i E[1/Y | x_i] for the BLAS update of S6.
+
+    Row weights as in :func:`_fused_kernel` (a row of weight 0 adds nothing and gets ew = 0).
+    """
     n = X.shape[0]
     parts = acc.shape[0]
     for k in prange(parts):
         local = np.zeros(acc.shape[1])
         start, stop = part_rows(n, parts, k)
         for i in range(start, stop):
+            wt = row_weight(w, weighted, i)
+            if wt == 0.0:
+                ew[i] = 0.0
+                continue
             psi, e1, e2, e3 = posterior_scalar(q[i], nu, alpha, b, beta_min)
-            w[i] = e2
-            accumulate_row(local, X, i, const + psi + lin[i], e1, e2, e3, False)
+            ew[i] = wt * e2
+            accumulate_row(local, X, i, wt, const + psi + lin[i], e1, e2, e3, False)
         acc[k, :] = local
 
 
@@ -208,17 +231,21 @@ def part_count(n):
     return max(1, min(n, ESTEP_PARTS))
 
 
-def _statistics_fused(X, mu, gamma, L, p, a, b):
+# Stand-in for the weights of an unweighted call (the kernels then never read it).
+NO_WEIGHTS = readonly(np.empty(0))[0]
+
+
+def _statistics_fused(X, w, weighted, mu, gamma, L, p, a, b):
     d = X.shape[1]
     acc = np.empty((part_count(X.shape[0]), N_SCALARS + 2 * d + d * (d + 1) // 2))
-    _fused_kernel.run(X.shape[0], X, mu, L, gamma, p, a, b, acc)
+    _fused_kernel.run(X.shape[0], X, w, weighted, mu, L, gamma, p, a, b, acc)
     total = acc.sum(axis=0)
     tri = np.zeros((d, d))
     tri[np.tril_indices(d)] = total[N_SCALARS + 2 * d :]
     return total[: N_SCALARS + 2 * d], tri
 
 
-def _statistics_blocked(X, mu, gamma, L, p, a, b):
+def _statistics_blocked(X, w, weighted, mu, gamma, L, p, a, b):
     """Three passes, so that BLAS and the numba threads do not alternate block by block."""
     n, d = X.shape
     g, const, nu, alpha, beta_min = model_setup(mu, gamma, L, p, a, b)
@@ -232,16 +259,37 @@ def _statistics_blocked(X, mu, gamma, L, p, a, b):
         dtrsm(1.0, L_f, Zb.T, lower=1, overwrite_b=1)
         np.einsum("ij,ij->i", Zb, Zb, out=q[start : start + Zb.shape[0]])
         np.dot(Zb, g, out=lin[start : start + Zb.shape[0]])
-    w = np.empty(n)
+    ew = np.empty(n)
     acc = np.empty((part_count(n), N_SCALARS + 2 * d))
-    _whitened_kernel.run(n, X, q, lin, const, nu, alpha, b, beta_min, acc, w)
-    np.sqrt(w, out=w)
+    _whitened_kernel.run(n, X, w, weighted, q, lin, const, nu, alpha, b, beta_min, acc, ew)
+    np.sqrt(ew, out=ew)
     gram = np.zeros((d, d), order="F")
     for start in range(0, n, ESTEP_BLOCK_ROWS):
         Wb = buf[: min(ESTEP_BLOCK_ROWS, n - start)]
-        np.multiply(X[start : start + ESTEP_BLOCK_ROWS], w[start : start + Wb.shape[0], None], out=Wb)
+        np.multiply(X[start : start + ESTEP_BLOCK_ROWS], ew[start : start + Wb.shape[0], None], out=Wb)
         gram = dsyrk(1.0, Wb.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
     return acc.sum(axis=0), np.tril(gram)
+
+
+def statistics_from_sums(sums, tri, total, d):
+    """(s1, s2, s3, s4, s5, S6, mean log-likelihood) from the summed accumulator and S6's lower triangle."""
+    sums = sums / total
+    S6 = tri / total
+    S6 += np.tril(S6, -1).T
+    return sums[0], sums[1], sums[2], sums[N_SCALARS : N_SCALARS + d], sums[N_SCALARS + d :], S6, sums[3]
+
+
+def check_weights(w, n):
+    """Row weights as a read-only float64 (n,) array, or ``ValueError`` naming ``w`` and the shape it needs."""
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"w must have shape ({n},) (one weight per row of X), got shape {w.shape}")
+    return readonly(w)[0]
+
+
+def _statistics(X, w, weighted, mu, gamma, L, p, a, b):
+    run = _statistics_fused if X.shape[1] <= ESTEP_FUSED_MAX_DIM else _statistics_blocked
+    return run(X, w, weighted, mu, gamma, L, p, a, b)
 
 
 def _rows(X, mu, gamma, L_Sigma, p, a, b, floored, n_out):
@@ -310,12 +358,39 @@ def estep_statistics(X, mu, gamma, L_Sigma, p, a, b):
     Twin of :func:`normix._kernels.estep_jax.estep_statistics`.
     """
     X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
-    n, d = X.shape
-    run = _statistics_fused if d <= ESTEP_FUSED_MAX_DIM else _statistics_blocked
-    sums, tri = run(X, mu, gamma, L, p, a, b)
-    sums /= n
-    S6 = tri / n
-    S6 += np.tril(S6, -1).T
-    s4 = sums[N_SCALARS : N_SCALARS + d]
-    s5 = sums[N_SCALARS + d :]
-    return sums[0], sums[1], sums[2], s4, s5, S6, sums[3]
+    sums, tri = _statistics(X, NO_WEIGHTS, False, mu, gamma, L, p, a, b)
+    return statistics_from_sums(sums, tri, X.shape[0], X.shape[1])
+
+
+def weighted_estep_statistics(X, w, mu, gamma, L_Sigma, p, a, b):
+    """Weighted row averages of the E-step sufficient statistics and the weighted mean log-likelihood.
+
+    With row weights w_i >= 0 of total W = Σ_i w_i > 0 every average of
+    :func:`estep_statistics` becomes a weighted one, s = Σ_i w_i t(x_i) / W::
+
+        s1 = Σ w E[log Y | x] / W   s2 = Σ w E[1/Y | x] / W   s3 = Σ w E[Y | x] / W
+        s4 = Σ w x / W              s5 = Σ w x E[1/Y | x] / W  S6 = Σ w x xᵀ E[1/Y | x] / W
+
+    and the log-likelihood is Σ_i w_i log f(x_i) / W.  These are the averages of the
+    complete-data statistics under the empirical law that puts mass w_i / W on row i, so
+    EM on them maximises the weighted log-likelihood Σ_i w_i log f(x_i); integer weights
+    give the statistics of the data with row i repeated w_i times.  A row of weight 0 is
+    skipped (its terms are never added, even where they are not finite).  W = 0 gives
+    NaN.  Other arguments as in :func:`mixture_log_density`.
+
+    Parameters
+    ----------
+    w : array, shape (n,)
+        Row weights, finite and >= 0 (not checked here: the fitters check them).
+
+    Returns
+    -------
+    As :func:`estep_statistics`, with weighted means.
+
+    Unit weights (w_i = 1) give the bits of :func:`estep_statistics`.  Twin of
+    :func:`normix._kernels.estep_jax.weighted_estep_statistics`.
+    """
+    X, mu, gamma, L, p, a, b = _inputs(X, mu, gamma, L_Sigma, p, a, b)
+    w = check_weights(w, X.shape[0])
+    sums, tri = _statistics(X, w, True, mu, gamma, L, p, a, b)
+    return statistics_from_sums(sums, tri, np.sum(w), X.shape[1])

@@ -21,7 +21,7 @@ from jax.scipy.linalg import solve_triangular
 from normix._kernels._constants import ESTEP_VG_B_FLOOR, HALF_LOG_2PI
 from normix._kernels.gig_core_jax import first_order
 
-__all__ = ["mixture_log_density", "posterior_moments", "estep_statistics"]
+__all__ = ["mixture_log_density", "posterior_moments", "estep_statistics", "weighted_estep_statistics"]
 
 
 def _as_arrays(X, mu, gamma, L_Sigma, p, a, b):
@@ -79,3 +79,30 @@ def estep_statistics(X, mu, gamma, L_Sigma, p, a, b):
     S6 = 0.5 * (S6 + S6.T)
     return (jnp.mean(e_log), jnp.mean(e_inv), jnp.mean(e_y), jnp.mean(X, axis=0), jnp.mean(weighted, axis=0),
             S6, jnp.mean(log_f))
+
+
+def weighted_estep_statistics(X, w, mu, gamma, L_Sigma, p, a, b):
+    """Weighted (s1, s2, s3, s4, s5, S6, mean_log_likelihood); twin of
+    :func:`normix._kernels.estep_cpu.weighted_estep_statistics`.
+
+    Every row mean of :func:`estep_statistics` becomes Σ_i w_i t(x_i) / Σ_i w_i; a row of
+    weight 0 contributes an exact 0 (``jnp.where``), even where its own terms are not
+    finite, and Σ w = 0 gives NaN.  Unit weights agree with :func:`estep_statistics` to
+    rounding (the sums run in another order).
+    """
+    X, mu, gamma, L, p, a, b = _as_arrays(X, mu, gamma, L_Sigma, p, a, b)
+    w = jnp.asarray(w, dtype=jnp.float64)
+    if w.shape != X.shape[:1]:
+        raise ValueError(f"w must have shape ({X.shape[0]},) (one weight per row of X), got shape {w.shape}")
+    log_f, e_log, e_inv, e_y = _posterior(X, mu, gamma, L, p, a, b, floored=True)
+    used = w > 0.0
+    total = jnp.sum(w)
+
+    def mean(values):
+        return jnp.sum(jnp.where(used, w * values, 0.0)) / total
+
+    weighted = X * jnp.where(used, w * e_inv, 0.0)[:, None]
+    S6 = weighted.T @ X / total
+    S6 = 0.5 * (S6 + S6.T)
+    return (mean(e_log), mean(e_inv), mean(e_y), w @ X / total, jnp.sum(weighted, axis=0) / total, S6,
+            mean(log_f))

@@ -30,15 +30,24 @@ from normix._kernels.estep_cpu import (
     part_count,
     part_rows,
     posterior_scalar,
+    statistics_from_sums,
+    weighted_estep_statistics,
     whiten_row,
 )
 
-__all__ = ["estep_statistics_many"]
+__all__ = ["estep_statistics_many", "weighted_estep_statistics_many"]
+
+# Stand-in for the weights of an unweighted call (the kernel then never reads it).
+NO_WEIGHTS = readonly(np.empty((0, 0)))[0]
 
 
 @array_kernel(ESTEP_SERIAL_MAX_ROWS)
-def _many_kernel(X, index, mu, gamma, L, p, a, b, acc):
-    """acc[k, part] = sums of every statistic over the rows of ``part`` for problem k."""
+def _many_kernel(X, W, weighted, index, mu, gamma, L, p, a, b, acc):
+    """acc[k, part] = sums of every statistic over the rows of ``part`` for problem k.
+
+    When ``weighted`` every row's terms are multiplied by its weight ``W[index[k], i]``
+    and rows of weight 0 are skipped.
+    """
     K, d = mu.shape
     n = X.shape[1]
     parts = acc.shape[1]
@@ -61,9 +70,12 @@ def _many_kernel(X, index, mu, gamma, L, p, a, b, acc):
         z = np.empty(d)
         local = np.zeros(acc.shape[2])
         for i in range(start, stop):
+            wt = W[index[k], i] if weighted else 1.0
+            if wt == 0.0:
+                continue
             q, lin = whiten_row(data, i, mu[k], L[k], inv_diag[k], G[k], z)
             psi, e1, e2, e3 = posterior_scalar(q, nu[k], alpha[k], b[k], beta_min[k])
-            accumulate_row(local, data, i, const[k] + psi + lin, e1, e2, e3, True)
+            accumulate_row(local, data, i, wt, const[k] + psi + lin, e1, e2, e3, True)
         acc[k, job - k * parts, :] = local
 
 
@@ -88,31 +100,37 @@ def _inputs(X, index, mu, gamma, L_Sigma, p, a, b):
     return tuple(readonly(X, index, *arrays))
 
 
-def _fused(X, index, mu, gamma, L, p, a, b):
+def _fused(X, W, weighted, index, mu, gamma, L, p, a, b):
     K, d = mu.shape
     n = X.shape[1]
     acc = np.empty((K, part_count(n), N_SCALARS + 2 * d + d * (d + 1) // 2))
-    _many_kernel.run(n, X, index, mu, gamma, L, p, a, b, acc)
+    _many_kernel.run(n, X, W, weighted, index, mu, gamma, L, p, a, b, acc)
+    totals = np.sum(W, axis=1)[index] if weighted else np.full(K, float(n))
     outputs = [np.empty(K), np.empty(K), np.empty(K), np.empty((K, d)), np.empty((K, d)), np.empty((K, d, d)),
                np.empty(K)]
     lower = np.tril_indices(d)
     for k in range(K):
         total = acc[k].sum(axis=0)
-        sums = total[: N_SCALARS + 2 * d]
         tri = np.zeros((d, d))
         tri[lower] = total[N_SCALARS + 2 * d :]
-        sums /= n
-        S6 = tri / n
-        S6 += np.tril(S6, -1).T
-        for out, value in zip(outputs, (sums[0], sums[1], sums[2], sums[N_SCALARS : N_SCALARS + d],
-                                        sums[N_SCALARS + d :], S6, sums[3])):
+        for out, value in zip(outputs, statistics_from_sums(total[: N_SCALARS + 2 * d], tri, totals[k], d)):
             out[k] = value
     return tuple(outputs)
 
 
-def _one_by_one(X, index, mu, gamma, L, p, a, b):
-    results = [estep_statistics(X[index[k]], mu[k], gamma[k], L[k], p[k], a[k], b[k]) for k in range(mu.shape[0])]
+def _one_by_one(X, W, weighted, index, mu, gamma, L, p, a, b):
+    def one(k):
+        if weighted:
+            return weighted_estep_statistics(X[index[k]], W[index[k]], mu[k], gamma[k], L[k], p[k], a[k], b[k])
+        return estep_statistics(X[index[k]], mu[k], gamma[k], L[k], p[k], a[k], b[k])
+
+    results = [one(k) for k in range(mu.shape[0])]
     return tuple(np.stack([np.asarray(r[j]) for r in results]) for j in range(7))
+
+
+def _run(X, W, weighted, index, *params):
+    run = _fused if X.shape[2] <= ESTEP_FUSED_MAX_DIM else _one_by_one
+    return run(X, W, weighted, index, *params)
 
 
 def estep_statistics_many(X, index, mu, gamma, L_Sigma, p, a, b):
@@ -154,6 +172,27 @@ def estep_statistics_many(X, index, mu, gamma, L_Sigma, p, a, b):
 
     Twin of :func:`normix._kernels.estep_many_jax.estep_statistics_many`.
     """
-    args = _inputs(X, index, mu, gamma, L_Sigma, p, a, b)
-    run = _fused if args[0].shape[2] <= ESTEP_FUSED_MAX_DIM else _one_by_one
-    return run(*args)
+    X, index, *params = _inputs(X, index, mu, gamma, L_Sigma, p, a, b)
+    return _run(X, NO_WEIGHTS, False, index, *params)
+
+
+def weighted_estep_statistics_many(X, W, index, mu, gamma, L_Sigma, p, a, b):
+    """Weighted E-step statistics of K problems in one call: problem k weighs the rows of ``X[index[k]]`` by ``W[index[k]]``.
+
+    Each problem's results are those of
+    :func:`normix._kernels.estep_cpu.weighted_estep_statistics` (weighted means
+    Σ_i w_i t(x_i) / Σ_i w_i; rows of weight 0 skipped); other arguments and results as
+    in :func:`estep_statistics_many`.
+
+    Parameters
+    ----------
+    W : array, shape (B, n)
+        Row weights of each data set, finite and >= 0 with a positive sum (not checked here).
+
+    Twin of :func:`normix._kernels.estep_many_jax.weighted_estep_statistics_many`.
+    """
+    X, index, *params = _inputs(X, index, mu, gamma, L_Sigma, p, a, b)
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    if W.shape != X.shape[:2]:
+        raise ValueError(f"W must have shape {X.shape[:2]} (one weight per row of each data set), got shape {W.shape}")
+    return _run(X, readonly(W)[0], True, index, *params)

@@ -1,1 +1,4 @@
-"""Fitting: Bregman (eta -> theta) solvers and EM fitters."""
+"""Fitting: Bregman (eta -> theta) solvers, EM fitters and observation weights."""
+from normix._em.weights import ewma_weights
+
+__all__ = ["ewma_weights"]

@@ -242,7 +242,7 @@ class NormalMixture(AbstractMixtureOperations):
 
     # ------------------------------------------------------------------- fitting
     def fit(self, X, *, verbose=0, max_iter=200, tol=1e-3, regularization="none", e_step_backend="jax",
-            m_step_backend="cpu", m_step_method="newton", accelerate=None, missing="raise",
+            m_step_backend="cpu", m_step_method="newton", accelerate=None, weights=None, missing="raise",
             fixed=None, symmetric=False, sigma="full", n_factors=None):
         """Batch EM from this model on the rows of X; returns an ``EMResult``.
 
@@ -286,12 +286,17 @@ class NormalMixture(AbstractMixtureOperations):
             b + Q_o) and the conditional normal moments of the missing coordinates).  Rows
             with every entry missing and ±inf are refused.  Start from
             ``default_init(X, missing='em')``.
+        weights : array, shape (n,), optional
+            Observation weights w_i >= 0, finite, not all zero: the fit maximises
+            Σ_i w_i log f(x_i) (see ``BatchEMFitter.fit``; ``normix.fitting.ewma_weights``
+            gives exponentially decaying ones).  Weights are not saved with the fitted
+            model: ``save`` and ``load`` keep its parameters only.
         """
         fitter = BatchEMFitter(max_iter=max_iter, tol=tol, verbose=verbose, regularization=regularization,
                                e_step_backend=e_step_backend, m_step_backend=m_step_backend,
                                m_step_method=m_step_method, accelerate=accelerate)
-        return fitter.fit(self, X, missing=missing, fixed=fixed, symmetric=symmetric, sigma=sigma,
-                          n_factors=n_factors)
+        return fitter.fit(self, X, weights=weights, missing=missing, fixed=fixed, symmetric=symmetric,
+                          sigma=sigma, n_factors=n_factors)
 
     @classmethod
     def default_init(cls, X, *, missing="raise"):
@@ -365,6 +370,22 @@ class NormalMixture(AbstractMixtureOperations):
         p, a, b = cls._joint_class._to_gig(*states.subordinator)
         estep = compiled_kernel(backend, "estep_statistics_many")
         *stats, mean_ll = estep(X, index, states.mu, states.gamma, states.L_Sigma, p, a, b)
+        return MixtureStatistics(*stats), mean_ll
+
+    @classmethod
+    def em_weighted_e_step(cls, X, w, state, backend):
+        """:meth:`em_e_step` with row weights ``w`` (n,): weighted means by ``weighted_estep_statistics``."""
+        p, a, b = cls._joint_class._to_gig(*state.subordinator)
+        estep = compiled_kernel(backend, "weighted_estep_statistics")
+        *stats, mean_ll = estep(X, w, state.mu, state.gamma, state.L_Sigma, p, a, b)
+        return MixtureStatistics(*stats), mean_ll
+
+    @classmethod
+    def em_weighted_e_step_many(cls, X, W, index, states, backend):
+        """:meth:`em_e_step_many` with row weights ``W`` (B, n) of the data sets (``weighted_estep_statistics_many``)."""
+        p, a, b = cls._joint_class._to_gig(*states.subordinator)
+        estep = compiled_kernel(backend, "weighted_estep_statistics_many")
+        *stats, mean_ll = estep(X, W, index, states.mu, states.gamma, states.L_Sigma, p, a, b)
         return MixtureStatistics(*stats), mean_ll
 
     @classmethod

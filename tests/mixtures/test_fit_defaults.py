@@ -19,7 +19,7 @@ SPEC_DEFAULTS = {
 
 
 # keywords beyond the spec's, each off by default (plain EM on all rows, nothing held)
-FITTING_OPTIONS = {"accelerate": None, "missing": "raise", "fixed": None, "symmetric": False, "sigma": "full", "n_factors": None}
+FITTING_OPTIONS = {"accelerate": None, "weights": None, "missing": "raise", "fixed": None, "symmetric": False, "sigma": "full", "n_factors": None}
 
 
 def _defaults(function):

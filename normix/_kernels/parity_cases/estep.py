@@ -57,6 +57,20 @@ _limits = [
     problem(_rng, 100, 2, -0.6, 0.0, 1.2, gamma_scale=0.0),  # NInvG, gamma = 0
 ]
 
+
+
+def _weighted(problems, weights):
+    """Problems with row weights ``(X, w, mu, gamma, L_Sigma, p, a, b)``."""
+    return [(prob[0], w) + prob[1:] for prob, w in zip(problems, weights)]
+
+
+def _some_zero(rng, n, scale):
+    """Weights of n rows, log-uniform over ``scale`` decades around 1, with a fifth of them exactly 0."""
+    w = 10.0 ** rng.uniform(-scale, scale, n)
+    w[rng.random(n) < 0.2] = 0.0
+    return w
+
+
 _KERNELS = ("mixture_log_density", "posterior_moments", "estep_statistics")
 CASES = {
     name: {
@@ -66,6 +80,18 @@ CASES = {
     }
     for name in _KERNELS
 }
+# Weighted statistics: weights over one decade (regular), over 200 decades (extreme), and
+# the limits with their rows at mu given weight 0 (then skipped) or weight 1e-300.
+_limit_weights = [_some_zero(_rng, 100, 1.0) for _ in _limits]
+_limit_weights[0][:2] = 0.0
+_limit_weights[1][:2] = 1e-300
+CASES["weighted_estep_statistics"] = {
+    "regular": _case(_weighted(_regular, [_some_zero(_rng, 300, 1.0) for _ in _regular])),
+    "extreme": _case(_weighted(_extreme, [_some_zero(_rng, 200, 100.0) for _ in _extreme])),
+    "limits": _case(_weighted(_limits, _limit_weights)),
+}
+for _name in CASES["weighted_estep_statistics"].values():
+    _name["in_axes"] = (0,) * 8
 
 # The twins share every formula; they differ in the whitening (forward substitution or
 # trsm vs one triangular solve on all rows), in the Bessel quadrature's node sums and in
@@ -75,5 +101,6 @@ CASES = {
 # E log Y = log s + ∂/∂v log K_v(w) crosses 0 (terms up to ~10): ATOL 4e-15 (which loosens
 # the check of the smallest E[Y], E[1/Y] here, ~1e-5, to 4e-10 relative).  The entries of
 # s4, s5 and S6 that cancel between rows get ATOL 1e-12 (their terms are O(1)).
-RTOL = {name: 1e-12 for name in _KERNELS}
-ATOL = {"mixture_log_density": 1e-10, "posterior_moments": 4e-15, "estep_statistics": 1e-12}
+RTOL = {name: 1e-12 for name in _KERNELS + ("weighted_estep_statistics",)}
+ATOL = {"mixture_log_density": 1e-10, "posterior_moments": 4e-15, "estep_statistics": 1e-12,
+        "weighted_estep_statistics": 1e-12}

@@ -50,7 +50,26 @@ CASES = {
     }
 }
 
+
+
+def _with_weights(rng, case):
+    """A case with row weights W (B, n) after X: log-uniform over two decades, a fifth of them 0."""
+    X = case[0]
+    W = 10.0 ** rng.uniform(-1.0, 1.0, X.shape[:2])
+    W[rng.random(X.shape[:2]) < 0.2] = 0.0
+    return (X, W) + case[1:]
+
+
+def _weighted_case(entry):
+    first, second = (tuple(a[j] for a in entry["vmap_args"]) for j in range(2))
+    batch = tuple(np.stack(parts) for parts in zip(_with_weights(_rng, first), _with_weights(_rng, second)))
+    return {"args": tuple(a[0] for a in batch), "vmap_args": batch, "in_axes": (0,) * 9}
+
+
+CASES["weighted_estep_statistics_many"] = {name: _weighted_case(entry)
+                                           for name, entry in CASES["estep_statistics_many"].items()}
+
 # As for ``estep_statistics`` (parity_cases/estep.py): the twins differ only in rounding of the
 # whitening, the Bessel node sums and the order of the row sums.
-RTOL = {"estep_statistics_many": 1e-12}
-ATOL = {"estep_statistics_many": 1e-12}
+RTOL = {"estep_statistics_many": 1e-12, "weighted_estep_statistics_many": 1e-12}
+ATOL = {"estep_statistics_many": 1e-12, "weighted_estep_statistics_many": 1e-12}
