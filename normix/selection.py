@@ -334,7 +334,7 @@ class VuongTest(NamedTuple):
     statistic: float
     """Z = (ℓ_a - ℓ_b - correction) / (√n ω̂); positive favours model_a."""
     p_value: float
-    """Two-sided: 2 Φ(-|Z|), for H0 "both models are equally close to the truth"."""
+    """Two-sided: 2 Φ(-abs(Z)), for H0 "both models are equally close to the truth"."""
     preferred: str
     """'a', 'b', or 'neither' (p_value >= 0.05)."""
 

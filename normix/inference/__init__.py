@@ -2,7 +2,7 @@
 
 * :func:`standard_errors` (:mod:`normix.inference.standard_errors`): observed
   information (Louis's formula or automatic differentiation) or sandwich covariance of
-  the parameters in the identified gauge |Σ| = 1, with Wald intervals, a printable
+  the parameters in the identified gauge det Σ = 1, with Wald intervals, a printable
   table and boundary warnings; also ``EMResult.standard_errors(X, kind)``.
 * :func:`delta_method` (:mod:`normix.inference.delta`): standard errors of any
   differentiable function of the law (mean, covariance, portfolio VaR and ES).

@@ -8,14 +8,14 @@ and the per-row scores sᵢ = ∇ log f(xᵢ; θ), all in the gauge of
   ``mixture_log_density`` kernel, differentiated through its Bessel functions (one
   compilation per family, dimension and number of rows; slow the first time).
 * :func:`louis_information`: Louis's formula (Louis 1982) from the E-step.  The
-  complete-data log-density of a row is
+  complete-data log-density of a row is::
 
       ℓ_c(θ; x, y) = hᵢ(θ) - ψ(p, a, b) + t(y)·ηᵢ(θ),  t(y) = (log y, 1/y, y),
       hᵢ = -(d/2) log 2π - Σⱼ log Lⱼⱼ + zᵢ·g,
       ηᵢ = (p - 1 - d/2, -(Qᵢ + b)/2, -(A + a)/2),
 
-  with zᵢ = L⁻¹(xᵢ - μ), g = L⁻¹γ, Qᵢ = |zᵢ|², A = |g|², and the posterior of Y given
-  xᵢ is GIG(p - d/2, a + A, b + Qᵢ), so that
+  with zᵢ = L⁻¹(xᵢ - μ), g = L⁻¹γ, Qᵢ = ‖zᵢ‖², A = ‖g‖², and the posterior of Y given
+  xᵢ is GIG(p - d/2, a + A, b + Qᵢ), so that::
 
       I(θ) = Σᵢ (E[-∇²ℓ_c | xᵢ] - Cov[∇ℓ_c | xᵢ])
            = -∇²_θ Σᵢ (hᵢ + mᵢ·ηᵢ) + n (∇²ψ)(θ) - Σᵢ Jᵢᵀ Cᵢ Jᵢ,

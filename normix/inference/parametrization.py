@@ -1,17 +1,17 @@
-"""An identified, unconstrained parametrisation of each family: the gauge |Σ| = 1.
+"""An identified, unconstrained parametrisation of each family: the gauge det Σ = 1.
 
 X = μ + γY + √Y Z, Z ~ N(0, Σ), has the same law as (γ/c, Σ/c, cY) for every c > 0
 (:mod:`normix.selection`), so the likelihood is flat along one curve and its Hessian
 is singular there.  Standard errors need one point per law: this module fixes the
-gauge |Σ| = 1, the library's own ``det_sigma_one`` regularisation.  It is chosen over
+gauge det Σ = 1, the library's own ``det_sigma_one`` regularisation.  It is chosen over
 fixing a subordinator parameter because it works alike for the four families and at
 their limits: a gauge such as a = b is impossible for VG (b = 0) and NInvG (a = 0), and
 E[Y] = 1 fails for NInvG with α <= 1.
 
-The free vector θ (every entry unconstrained) is, in order,
+The free vector θ (every entry unconstrained) is, in order::
 
     μ (d), γ (d), the strictly lower entries of L (d(d-1)/2, row-major),
-    log L_jj for j < d - 1 (d - 1; log L_(d-1)(d-1) = -Σ_j<d-1 log L_jj, so |Σ| = 1),
+    log L_jj for j < d - 1 (d - 1; log L_(d-1)(d-1) = -Σ_j<d-1 log L_jj, so det Σ = 1),
     the subordinator:  GH: p, log a, log b;  NIG: log μ_IG, log λ;
                        VG: log α, log β;     NInvG: log α, log β,
 
@@ -150,7 +150,7 @@ def build(model, theta):
 
 
 def gauge_fixed(model):
-    """θ of ``model`` in the gauge |Σ| = 1 (numpy): Σ → Σ/s, γ → γ/s, Y → sY, s = |Σ|^(1/d)."""
+    """θ of ``model`` in the gauge det Σ = 1 (numpy): Σ → Σ/s, γ → γ/s, Y → sY, s = det Σ^(1/d)."""
     family = family_of(model)
     d = model.d
     mu = np.asarray(model.mu if not is_mixture(family) else model.joint.mu, dtype=np.float64)

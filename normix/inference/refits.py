@@ -12,7 +12,7 @@ all (the likelihood is unbounded) and gets the status ``'invalid_sample'``.
 Parameters are reported under the names of the family's ``from_classical``
 (``mu``, ``gamma``, ``sigma`` and the subordinator's, e.g. ``mu_ig``, ``lam``).  Every
 mixture has the scale freedom (γ/c, Σ/c, cY), so these numbers are only comparable
-across fits in one gauge: by default every model is first rescaled to ``|Σ| = 1``
+across fits in one gauge: by default every model is first rescaled to ``det Σ = 1``
 (:meth:`~normix.mixtures.marginal.NormalMixture.regularize_det_sigma_one`); μ, the
 mean, the covariance and every law of X (hence VaR and ES) do not depend on the gauge.
 """
@@ -79,7 +79,7 @@ def classical_parameters(model, gauge="det_sigma_one"):
 
     ``sigma`` is Σ = L_Σ L_Σᵀ; the subordinator's parameters are read from the joint law
     under the same names.  With ``gauge='det_sigma_one'`` the model is first rescaled to
-    ``|Σ| = 1`` (module docstring); ``None`` keeps its own scale.
+    ``det Σ = 1`` (module docstring); ``None`` keeps its own scale.
     """
     if check_gauge(gauge) == "det_sigma_one":
         model = model.regularize_det_sigma_one()

@@ -1,7 +1,7 @@
 """Standard errors of fitted parameters: observed information, Louis's formula, sandwich.
 
 For a model fitted by maximum likelihood to the rows of X, the free parameters θ
-(:mod:`normix.inference.parametrization`, gauge |Σ| = 1) are asymptotically normal
+(:mod:`normix.inference.parametrization`, gauge det Σ = 1) are asymptotically normal
 with covariance
 
     observed, louis:  I(θ̂)⁻¹,               I = -∇²ℓ (the observed information)
@@ -18,7 +18,7 @@ Cov = J Cov_θ Jᵀ with J = ∂(classical)/∂θ by ``jax.jacfwd``.
 Only the gauge-free quantities (μ, GH's p, VG's and NInvG's α, and every derived
 quantity of the law: mean, covariance, VaR, ES) mean the same in every gauge; the
 standard errors of γ, Σ and the subordinator's scale parameters are those of the
-|Σ| = 1 representative, which is what ``estimates`` reports.
+det Σ = 1 representative, which is what ``estimates`` reports.
 
 References
 ----------
@@ -98,7 +98,7 @@ class StandardErrors:
 
     Attributes
     ----------
-    model : the fitted law in the gauge |Σ| = 1 (the same law as the input model)
+    model : the fitted law in the gauge det Σ = 1 (the same law as the input model)
     kind : {'louis', 'observed', 'sandwich'}
     n : int, rows of the data
     theta : array (k,), the free parameters; ``free_names`` labels them
