@@ -46,6 +46,19 @@ def test_woodbury_estep_equals_dense(backend, pab):
         np.testing.assert_allclose(np.asarray(g), e, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("backend", ["cpu", "jax"])
+def test_woodbury_estep_equals_dense_many_rows_large_d(backend):
+    """Above ESTEP_SERIAL_MAX_ROWS rows (the parallel kernel; parts not a multiple of the row tile) and above
+    ESTEP_FUSED_MAX_DIM (the dense reference's BLAS path)."""
+    rng = np.random.default_rng(5)
+    pab = (-0.5, 1.0, 1.0)
+    X, mu, gamma, B, D, *_ = problem(rng, 4099, 70, 4, *pab)
+    expected, _ = dense_reference(X, mu, gamma, B, D, *pab)
+    got = kernel(backend, "factor_estep_statistics")(X, mu, gamma, B, D, *(np.asarray(v) for v in pab))
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(np.asarray(g), e, rtol=1e-10, atol=1e-10)
+
+
 def dense_fa_step(S, B, D):
     """One factor-analysis EM step on the covariance S (Rubin & Thayer 1982), dense d x d algebra."""
     sigma = B @ B.T + np.diag(D)
