@@ -275,7 +275,10 @@ class NormalMixture(AbstractMixtureOperations):
             ``'factor'``: Σ = B Bᵀ + diag(D) with ``n_factors`` columns in B, fitted by ECM in
             O(n d k) per iteration (see ``normix._em.factor``); the result then also carries
             ``loadings`` (B) and ``specific_variances`` (D), and its model is the ordinary
-            mixture with that Σ.
+            mixture with that Σ.  A factor fit starts from the principal factors of this
+            model's Σ (``normix._em.factor.principal_factors``), so resuming a factor fit from
+            its saved model restarts from the principal-factor start of that model's Σ, not
+            from the saved B and D (the model keeps Σ only).
         n_factors : int, optional
             Number of factors k, 1 <= k < d; required with ``sigma='factor'``, refused otherwise.
         missing : {'raise', 'em'}
