@@ -35,28 +35,25 @@ def dense_reference(X, mu, gamma, B, D, p, a, b):
     return (s1, s2, s3, s4, s5, S6 @ beta.T, np.diagonal(S6), ll), S6
 
 
-@pytest.mark.parametrize("backend", ["cpu", "jax"])
-@pytest.mark.parametrize("pab", GIG_CASES)
-def test_woodbury_estep_equals_dense(backend, pab):
-    rng = np.random.default_rng(3)
-    X, mu, gamma, B, D, *_ = problem(rng, 400, 9, 3, *pab)
+def assert_estep_equals_dense(backend, seed, n, d, k, pab):
+    X, mu, gamma, B, D, *_ = problem(np.random.default_rng(seed), n, d, k, *pab)
     expected, _ = dense_reference(X, mu, gamma, B, D, *pab)
     got = kernel(backend, "factor_estep_statistics")(X, mu, gamma, B, D, *(np.asarray(v) for v in pab))
     for e, g in zip(expected, got):
         np.testing.assert_allclose(np.asarray(g), e, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "jax"])
+@pytest.mark.parametrize("pab", GIG_CASES)
+def test_woodbury_estep_equals_dense(backend, pab):
+    assert_estep_equals_dense(backend, 3, 400, 9, 3, pab)
 
 
 @pytest.mark.parametrize("backend", ["cpu", "jax"])
 def test_woodbury_estep_equals_dense_many_rows_large_d(backend):
     """Above ESTEP_SERIAL_MAX_ROWS rows (the parallel kernel; parts not a multiple of the row tile) and above
     ESTEP_FUSED_MAX_DIM (the dense reference's BLAS path)."""
-    rng = np.random.default_rng(5)
-    pab = (-0.5, 1.0, 1.0)
-    X, mu, gamma, B, D, *_ = problem(rng, 4099, 70, 4, *pab)
-    expected, _ = dense_reference(X, mu, gamma, B, D, *pab)
-    got = kernel(backend, "factor_estep_statistics")(X, mu, gamma, B, D, *(np.asarray(v) for v in pab))
-    for e, g in zip(expected, got):
-        np.testing.assert_allclose(np.asarray(g), e, rtol=1e-10, atol=1e-10)
+    assert_estep_equals_dense(backend, 5, 4099, 70, 4, (-0.5, 1.0, 1.0))
 
 
 def dense_fa_step(S, B, D):
