@@ -230,12 +230,12 @@ class FactorEMResult(EMResult):
 
     Attributes
     ----------
-    loadings : ndarray, shape (d, k)
-        B, identified up to an orthogonal rotation; returned in the rotation where BᵀD⁻¹B is
-        diagonal with decreasing entries and the largest-magnitude entry of each column is
-        positive.
-    specific_variances : ndarray, shape (d,)
-        D (> 0).
+    loadings : ndarray
+        B, shape (d, k), identified up to an orthogonal rotation; returned in the rotation
+        where BᵀD⁻¹B is diagonal with decreasing entries and the largest-magnitude entry of
+        each column is positive.
+    specific_variances : ndarray
+        D, shape (d,), > 0.
     """
 
     loadings: Any = None
