@@ -181,3 +181,20 @@ def test_compiled_loop_agrees_with_python_loop():
     many = BatchEMFitter(max_iter=500, tol=1e-8, e_step_backend="jax", m_step_backend="jax",
                          accelerate="squarem").fit_many([cls.default_init(X)] * 2, X)
     assert all(r.converged and abs(mean_ll(cls, r.model, X) - mean_ll(cls, python.model, X)) < 1e-10 for r in many)
+
+
+def test_degenerate_variance_gamma_fit_is_not_reported_converged():
+    """VG on S&P 500 + NASDAQ daily returns: mu moves onto a data row while the shape p drops below
+    d/2 = 1, where the VG density at mu is infinite (the likelihood has no maximum); neither plain
+    nor accelerated EM may report convergence there."""
+    pytest.importorskip("arch.data")
+    import pandas
+    from arch.data import nasdaq, sp500
+
+    prices = pandas.concat([sp500.load()["Adj Close"], nasdaq.load()["Adj Close"]], axis=1, join="inner").dropna()
+    X = 100 * np.diff(np.log(prices.to_numpy(dtype=np.float64)), axis=0)
+    result = fit(VarianceGamma, X, "squarem", max_iter=20)
+    assert not result.converged and result.status.name == "DEGENERATE", result.message
+    joint = result.model.joint
+    distance = np.min(np.abs(X - np.asarray(joint.mu)).max(axis=1))  # brute force over the rows
+    assert distance < 1e-4 and float(np.asarray(VarianceGamma.em_state(result.model, "cpu").subordinator[0])) <= 1.0
