@@ -3,19 +3,15 @@
 Importing normix turns on JAX's 64-bit mode (``jax_enable_x64``): every kernel
 is written for float64 and its accuracy guarantees hold only there.  Public
 classes are imported on first use, so ``import normix`` compiles nothing and
-loads neither numba nor scipy's optimisers.  It also turns on JAX's persistent
-compilation cache in a per-user cache directory (see :mod:`normix.jax_cache`; opt out
-with ``NORMIX_JAX_CACHE=0``).
+loads neither numba nor scipy's optimisers.
 """
 import jax
 
 from normix._em.result import register_standard_errors
 from normix.distributions import CLASS_MODULES
 from normix.distributions._lazy import lazy_attributes
-from normix.jax_cache import enable_jax_cache
 
 jax.config.update("jax_enable_x64", True)
-enable_jax_cache()
 
 __version__ = "0.1.0"
 
