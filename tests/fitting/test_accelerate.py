@@ -13,21 +13,12 @@ import pytest
 import normix._em.squarem as squarem
 from normix import (
     BatchEMFitter,
-    GeneralizedHyperbolic,
     MiniBatchEMFitter,
-    NormalInverseGamma,
-    NormalInverseGaussian,
     OnlineEMFitter,
     VarianceGamma,
 )
+from family_table import FAMILIES, SIGMA
 
-SIGMA = np.array([[1.0, 0.3], [0.3, 0.7]])
-FAMILIES = {
-    "nig": (NormalInverseGaussian, {"mu_ig": 1.2, "lam": 1.5}),
-    "vg": (VarianceGamma, {"alpha": 2.5, "beta": 1.5}),
-    "ninvg": (NormalInverseGamma, {"alpha": 3.5, "beta": 2.0}),
-    "gh": (GeneralizedHyperbolic, {"p": 0.7, "a": 1.3, "b": 0.8}),
-}
 TOL = 1e-9
 
 

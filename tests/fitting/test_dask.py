@@ -23,22 +23,14 @@ import pytest
 
 from normix import (
     BatchEMFitter,
-    GeneralizedHyperbolic,
-    NormalInverseGamma,
     NormalInverseGaussian,
     VarianceGamma,
 )
 from normix._em.dask_stats import DaskRows
 from normix.fitting.distributed import dask_array_from_files
+from family_table import FAMILIES, SIGMA
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SIGMA = np.array([[1.0, 0.3], [0.3, 0.7]])
-FAMILIES = {
-    "nig": (NormalInverseGaussian, {"mu_ig": 1.2, "lam": 1.5}),
-    "vg": (VarianceGamma, {"alpha": 2.5, "beta": 1.5}),
-    "ninvg": (NormalInverseGamma, {"alpha": 3.5, "beta": 2.0}),
-    "gh": (GeneralizedHyperbolic, {"p": 0.7, "a": 1.3, "b": 0.8}),
-}
 FITTER = BatchEMFitter(max_iter=6, tol=1e-12, e_step_backend="cpu", m_step_backend="cpu")
 
 

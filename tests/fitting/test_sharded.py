@@ -17,24 +17,16 @@ import pytest
 
 from normix import (
     BatchEMFitter,
-    GeneralizedHyperbolic,
     MiniBatchEMFitter,
-    NormalInverseGamma,
     NormalInverseGaussian,
     VarianceGamma,
 )
+from family_table import FAMILIES, SIGMA
 
 FOUR_DEVICES = jax.device_count() >= 4
 four_devices = pytest.mark.skipif(not FOUR_DEVICES, reason="runs in a subprocess with 4 host devices")
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
-SIGMA = np.array([[1.0, 0.3], [0.3, 0.7]])
-FAMILIES = {
-    "nig": (NormalInverseGaussian, {"mu_ig": 1.2, "lam": 1.5}),
-    "vg": (VarianceGamma, {"alpha": 2.5, "beta": 1.5}),
-    "ninvg": (NormalInverseGamma, {"alpha": 3.5, "beta": 2.0}),
-    "gh": (GeneralizedHyperbolic, {"p": 0.7, "a": 1.3, "b": 0.8}),
-}
 
 
 def sample(name, n):
