@@ -18,8 +18,11 @@ Failed refits (EM did not converge, or a statistic is not finite on the refitted
 are counted by status in :attr:`BootstrapResult.failures` and left out of every
 summary; they are never averaged in.
 
-The samples are drawn as row indices (nonparametric) so that weights can follow their
-rows once fits accept weights.
+With observation weights w the estimate maximises Σ_i w_i log f(x_i); a nonparametric
+resample draws row indices uniformly and every drawn row keeps its weight, a
+parametric sample of n rows takes the weights w in their order (the weights belong to
+the positions, e.g. the dates of an EWMA), and a jackknife deletion drops rows with
+their weights.
 
 References
 ----------
@@ -32,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from normix._em.weights import check_positive_rows, check_weights
 from normix._validation import as_real_array
 from normix.inference.intervals import bca_interval, check_level, percentile_interval
 from normix.inference.refits import (
@@ -210,16 +214,16 @@ def draw_parametric(model, rng, n, n_boot):
     return np.asarray(model.rvs(n_boot * n, seed=int(rng.integers(SEED_LIMIT)))).reshape(n_boot, n, model.d)
 
 
-def jackknife_datasets(X, rng, groups):
-    """X without each of ``groups`` random groups of nearly equal size (leave-one-out when groups = n)."""
-    parts = np.array_split(rng.permutation(X.shape[0]), groups)
-    keep = np.ones(X.shape[0], dtype=bool)
-    datasets = []
+def jackknife_indices(n, rng, groups):
+    """Row indices of X without each of ``groups`` random groups of nearly equal size (leave-one-out when groups = n)."""
+    parts = np.array_split(rng.permutation(n), groups)
+    keep = np.ones(n, dtype=bool)
+    kept = []
     for part in parts:
         keep[part] = False
-        datasets.append(X[keep])
+        kept.append(np.flatnonzero(keep))
         keep[part] = True
-    return datasets
+    return kept
 
 
 def evaluate(models, statuses, statistics, gauge):
@@ -244,7 +248,7 @@ def stack(rows, template):
 
 def bootstrap(model, X, n_boot=1000, kind="nonparametric", statistic=None, level=0.95, seed=None, *, bca=True,
               jackknife_groups=100, gauge="det_sigma_one", max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
-              batch_size=DEFAULT_BATCH_SIZE, backend="cpu", progress=None):
+              batch_size=DEFAULT_BATCH_SIZE, backend="cpu", progress=None, weights=None):
     """Bootstrap a fitted mixture: replicates, standard errors, percentile and BCa intervals.
 
     Parameters
@@ -280,6 +284,13 @@ def bootstrap(model, X, n_boot=1000, kind="nonparametric", statistic=None, level
         E-step backend of the refits (:func:`normix.inference.refits.make_fitter`).
     progress : bool or None
         tqdm bar over the refits: shown if True, hidden if False, on a terminal if None.
+    weights : array, shape (n,), optional
+        Observation weights of the rows of X, as in
+        :meth:`~normix.mixtures.marginal.NormalMixture.fit` (finite, >= 0, positive on
+        at least d + 2 rows).  The estimate and every refit are weighted fits; resampled
+        rows keep their weights, parametric samples take ``weights`` in order (module
+        docstring).  A resample with fewer than d + 2 rows of positive weight counts as
+        ``'invalid_sample'``.
 
     Returns
     -------
@@ -304,22 +315,30 @@ def bootstrap(model, X, n_boot=1000, kind="nonparametric", statistic=None, level
     groups = min(X.shape[0], check_count(jackknife_groups, "jackknife_groups", 2))
     gauge = check_gauge(gauge)
     batch_size = check_count(batch_size, "batch_size", 1)
+    n = X.shape[0]
+    if weights is not None:
+        weights = check_weights(weights, (n,))
+        check_positive_rows(np.count_nonzero(weights), model.d)
     fitter = make_fitter(model, check_count(max_iter, "max_iter", 1), tol, backend)
-    estimate = refine(fitter, model, X).model
+    estimate = refine(fitter, model, X, weights).model
     estimates = quantities(estimate, statistics, gauge)
     if estimates is None:
         raise ValueError("statistic is not finite at the estimate")
-    n = X.shape[0]
     if kind == "nonparametric":
-        samples = X[draw_indices(rng, n, n_boot)]
+        indices = draw_indices(rng, n, n_boot)
+        samples = X[indices]
+        sample_weights = None if weights is None else list(weights[indices])
     else:
         samples = draw_parametric(estimate, rng, n, n_boot)
-    models, statuses = fit_datasets(fitter, estimate, list(samples), batch_size=batch_size, progress=progress,
-                                    desc=f"{kind} bootstrap")
+        sample_weights = None if weights is None else [weights] * n_boot
+    models, statuses = fit_datasets(fitter, estimate, list(samples), weights=sample_weights, batch_size=batch_size,
+                                    progress=progress, desc=f"{kind} bootstrap")
     rows, statuses = evaluate(models, statuses, statistics, gauge)
     jackknife, jackknife_statuses = None, ()
     if bca:
-        jack_models, jack_statuses = fit_datasets(fitter, estimate, jackknife_datasets(X, rng, groups),
+        kept = jackknife_indices(n, rng, groups)
+        jack_models, jack_statuses = fit_datasets(fitter, estimate, [X[rows] for rows in kept],
+                                                  weights=None if weights is None else [weights[rows] for rows in kept],
                                                   batch_size=batch_size, progress=progress, desc="jackknife")
         jack_rows, jackknife_statuses = evaluate(jack_models, jack_statuses, statistics, gauge)
         jackknife = stack(jack_rows, estimates)

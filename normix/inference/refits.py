@@ -7,7 +7,8 @@ call when there are at most ``batch_size``), and a tqdm bar on stderr advances a
 every batch.  A refit counts as valid only if EM converged (:class:`EMStatus`
 ``CONVERGED``); the others keep their status and are never averaged in.  A resample
 with a constant column (possible only for very small samples) cannot be fitted at
-all (the likelihood is unbounded) and gets the status ``'invalid_sample'``.
+all (the likelihood is unbounded) and gets the status ``'invalid_sample'``, as does a
+weighted resample with fewer than d + 2 rows of positive weight.
 
 Parameters are reported under the names of the family's ``from_classical``
 (``mu``, ``gamma``, ``sigma`` and the subordinator's, e.g. ``mu_ig``, ``lam``).  Every
@@ -58,13 +59,14 @@ def make_fitter(model, max_iter, tol, backend):
                          e_step_backend=backend)
 
 
-def refine(fitter, model, X):
+def refine(fitter, model, X, weights=None):
     """The fit of ``model`` on X by ``fitter`` (warm-started); raises ``EMNotConvergedError`` unless it converged.
 
     The refits of the bootstrap samples run to the fitter's tolerance, so the estimate
-    they are compared with must be converged to the same tolerance.
+    they are compared with must be converged to the same tolerance.  ``weights`` are the
+    observation weights of X (see :meth:`~normix.fitting.em.BatchEMFitter.fit`).
     """
-    return fitter.fit(model, X).raise_for_status()
+    return fitter.fit(model, X, weights=weights).raise_for_status()
 
 
 def parameter_names(model):
@@ -94,8 +96,14 @@ def classical_parameters(model, gauge="det_sigma_one"):
     return values
 
 
-def has_constant_column(data):
-    return bool(np.any(np.all(data == data[:1], axis=0)))
+def is_fittable(data, weights):
+    """Whether a data set can be fitted at all: at least d + 2 rows of positive weight, no constant column among them.
+
+    A constant column makes the likelihood unbounded; fewer than d + 2 weighted rows are
+    refused by every fit.  ``weights`` None means every row counts.
+    """
+    rows = data if weights is None else data[weights > 0]
+    return rows.shape[0] >= data.shape[1] + 2 and not np.any(np.all(rows == rows[:1], axis=0))
 
 
 def progress_bar(total, desc, progress):
@@ -104,7 +112,8 @@ def progress_bar(total, desc, progress):
                 leave=False, dynamic_ncols=True)
 
 
-def fit_datasets(fitter, model, datasets, *, batch_size=DEFAULT_BATCH_SIZE, progress=None, desc="refits"):
+def fit_datasets(fitter, model, datasets, *, weights=None, batch_size=DEFAULT_BATCH_SIZE, progress=None,
+                 desc="refits"):
     """Refit ``model`` on each data set; ``(models, statuses)``, a model only where EM converged.
 
     Parameters
@@ -114,6 +123,8 @@ def fit_datasets(fitter, model, datasets, *, batch_size=DEFAULT_BATCH_SIZE, prog
         The warm start of every refit.
     datasets : sequence of arrays of shape (n_b, d)
         Data sets of equal shape go to ``fit_many`` together, ``batch_size`` at a time.
+    weights : sequence of arrays of shape (n_b,), optional
+        The observation weights of each data set (validated arrays); None fits unweighted.
     batch_size : int
     progress : bool or None
         The tqdm bar (see :func:`progress_bar`).
@@ -123,20 +134,22 @@ def fit_datasets(fitter, model, datasets, *, batch_size=DEFAULT_BATCH_SIZE, prog
     models : list
         The fitted model of each data set, or None where the fit did not converge.
     statuses : list of str
-        An :class:`EMStatus` value for each data set, or ``'invalid_sample'``.
+        An :class:`EMStatus` value for each data set, or ``'invalid_sample'`` (see
+        :func:`is_fittable`).
     """
     models = [None] * len(datasets)
     statuses = [INVALID_SAMPLE] * len(datasets)
     groups = {}
     for k, data in enumerate(datasets):
-        if not has_constant_column(data):
+        if is_fittable(data, None if weights is None else weights[k]):
             groups.setdefault(data.shape, []).append(k)
     with progress_bar(len(datasets), desc, progress) as bar:
         bar.update(len(datasets) - sum(len(members) for members in groups.values()))
         for members in groups.values():
             for start in range(0, len(members), batch_size):
                 chunk = members[start:start + batch_size]
-                results = fitter.fit_many(model, np.stack([datasets[k] for k in chunk]))
+                chunk_weights = None if weights is None else np.stack([weights[k] for k in chunk])
+                results = fitter.fit_many(model, np.stack([datasets[k] for k in chunk]), weights=chunk_weights)
                 for k, result in zip(chunk, results):
                     statuses[k] = result.status.value
                     if result.status is EMStatus.CONVERGED:

@@ -117,6 +117,54 @@ def test_invalid_arguments(kwargs, match):
         bootstrap(TRUE, X, **{"n_boot": 3, **kwargs})
 
 
+XW = np.asarray(TRUE.rvs(1000, seed=12))  # large enough for every weighted refit to converge
+WEIGHTS = np.random.default_rng(2).integers(0, 4, XW.shape[0]).astype(float)  # a quarter of the rows weigh 0
+
+
+@pytest.mark.parametrize("kind", ["nonparametric", "parametric"])
+def test_weighted_replicates_equal_direct_weighted_refits(kind):
+    """Resampled rows keep their weights, parametric samples take the weights in order, jackknife drops both."""
+    res = bootstrap(TRUE, XW, 5, kind=kind, statistic=first_mean, seed=8, jackknife_groups=3, weights=WEIGHTS)
+    fitter = BatchEMFitter(max_iter=1000, tol=1e-6, e_step_backend="cpu")
+    estimate = fitter.fit(TRUE, XW, weights=WEIGHTS).model
+    assert res.estimates["statistic"] == pytest.approx(first_mean(estimate), rel=1e-12)
+    rng = np.random.default_rng(8)
+    n = XW.shape[0]
+    if kind == "nonparametric":
+        rows = rng.integers(0, n, size=(5, n))
+        samples, sample_weights = XW[rows], WEIGHTS[rows]
+    else:
+        samples = np.asarray(estimate.rvs(5 * n, seed=int(rng.integers(2 ** 63)))).reshape(5, n, 2)
+        sample_weights = np.broadcast_to(WEIGHTS, (5, n))
+    values = [first_mean(fit.model) for fit in (fitter.fit(estimate, data, weights=w)
+                                                 for data, w in zip(samples, sample_weights)) if fit.converged]
+    assert len(values) == 5
+    np.testing.assert_allclose(res.replicates["statistic"], values, rtol=1e-9, atol=1e-12)
+    parts = np.array_split(rng.permutation(n), 3)
+    jack = []
+    for part in parts:
+        keep = np.setdiff1d(np.arange(n), part)
+        fit = fitter.fit(estimate, XW[keep], weights=WEIGHTS[keep])
+        if fit.converged:
+            jack.append(first_mean(fit.model))
+    np.testing.assert_allclose(res.jackknife["statistic"], jack, rtol=1e-9, atol=1e-12)
+
+
+def test_weights_of_one_give_the_unweighted_bootstrap():
+    plain = bootstrap(TRUE, X, 3, statistic=first_mean, seed=6, jackknife_groups=3)
+    ones = bootstrap(TRUE, X, 3, statistic=first_mean, seed=6, jackknife_groups=3, weights=np.ones(X.shape[0]))
+    for name in plain.replicates:
+        np.testing.assert_array_equal(ones.replicates[name], plain.replicates[name])
+        np.testing.assert_array_equal(ones.jackknife[name], plain.jackknife[name])
+
+
+@pytest.mark.parametrize("weights, match", [(-np.ones(150), ">= 0"), (np.ones(3), "shape"),
+                                            (np.r_[np.ones(3), np.zeros(147)], "d \\+ 2")])
+def test_invalid_weights(weights, match):
+    with pytest.raises(ValueError, match=f"weights.*{match}"):
+        bootstrap(TRUE, X, 3, weights=weights)
+
+
 @pytest.mark.slow
 def test_coverage_of_the_percentile_interval_of_the_mean():
     truth = normix.NormalInverseGaussian.from_classical(mu=[0.0], gamma=[0.5], sigma=[[1.0]], mu_ig=1.0, lam=2.0)
