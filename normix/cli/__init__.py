@@ -88,6 +88,10 @@ def build_parser():
     fit.add_argument("--no-plots", action="store_true", help="with --out, skip the report plots")
     fit.add_argument("--se", action="store_true", help="print (and with --out, save) the standard errors of every "
                                                        "fitted family (Louis's observed information)")
+    fit.add_argument("--gof", type=arguments.positive_int, metavar="N_BOOT",
+                     help="print (and with --out, save) Kolmogorov-Smirnov, Cramer-von Mises and Anderson-Darling "
+                          "tests of every margin and of the Rosenblatt transform of each fitted family, with "
+                          "p-values from N_BOOT parametric-bootstrap refits (e.g. 99)")
     fit.set_defaults(handler=fit_command)
 
     demo = sub.add_parser("demo", help="kernel check and EM fits of all four families on generated data")

@@ -155,9 +155,31 @@ def standard_error_lines(fitted, X):
     return lines, out
 
 
-def summarize(fits, X, names, backend, se=False):
+def goodness_of_fit_lines(fitted, X, n_boot, backend):
+    """The goodness-of-fit table of every fitted family: ``(text lines, JSON mapping family -> summary)``.
+
+    Parametric-bootstrap p-values from ``n_boot`` refits (seed 0, so a rerun prints the same numbers).
+    """
+    from normix.fitting.em import EMNotConvergedError
+    from normix.inference import goodness_of_fit
+
+    lines, out = [], {}
+    for family, fit in fitted.items():
+        try:
+            result = goodness_of_fit(fit.result.model, X, n_boot=n_boot, seed=0, backend=backend)
+        except (ValueError, EMNotConvergedError) as err:
+            lines += ["", f"{family.upper()}: no goodness-of-fit tests: {first_line(err)}"]
+            out[family] = {"error": first_line(err)}
+            continue
+        lines += [""] + result.table().splitlines()
+        out[family] = result.to_dict()
+    return lines, out
+
+
+def summarize(fits, X, names, backend, se=False, gof=None):
     """``(text lines, summary dict)``: the table, the parameters (with ``se`` their standard errors),
-    the LRTs, the Vuong tests and the BIC ranking."""
+    the goodness-of-fit tests (``gof`` bootstrap refits, None for none), the LRTs, the Vuong tests
+    and the BIC ranking."""
     from normix.selection import likelihood_ratio_test
 
     fitted = {fit.family: fit for fit in fits if fit.result is not None}
@@ -186,6 +208,9 @@ def summarize(fits, X, names, backend, se=False):
     if se:
         se_lines, summary["standard_errors"] = standard_error_lines(fitted, X)
         lines += se_lines
+    if gof:
+        gof_lines, summary["goodness_of_fit"] = goodness_of_fit_lines(fitted, X, gof, backend)
+        lines += gof_lines
     if "gh" in fitted and any(f in fitted for f in SPECIAL_CASES):
         lines += ["", "Likelihood-ratio tests against GH", LRT_NOTE,
                   f"  {'restricted':<12}{'statistic':>12}{'df':>4}{'p-value':>12}  reference"]
@@ -237,7 +262,8 @@ def run(X, names, source, options, out=sys.stdout, err=sys.stderr):
     header = f"{source}: n = {n} rows, d = {d} column(s) ({', '.join(names)})"
     err.write(header + "\n")
     fits = fit_all(families, X, options, err)
-    lines, summary = summarize(fits, X, names, options.backend, se=getattr(options, "se", False))
+    lines, summary = summarize(fits, X, names, options.backend, se=getattr(options, "se", False),
+                               gof=getattr(options, "gof", None))
     lines = [header, ""] + lines
     summary.update(source=source, n=n, d=d, columns=names)
     out.write("\n".join(lines) + "\n")

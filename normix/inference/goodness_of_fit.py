@@ -104,6 +104,13 @@ class GoodnessOfFitResult:
                                                   for t in TESTS))
         return "\n".join(lines)
 
+    def to_dict(self):
+        """JSON-ready summary: the laws tested, each test's statistics and p-values, and the refit counts."""
+        return {"model": type(self.model).__name__, "labels": list(self.labels),
+                "statistics": {t: [float(v) for v in self.statistics[t]] for t in TESTS},
+                "p_values": {t: [float(v) for v in self.p_values[t]] for t in TESTS},
+                "n_boot": self.n_boot, "n_valid": self.n_valid, "failures": self.failures}
+
     def __str__(self):
         return self.table()
 
