@@ -164,3 +164,22 @@ def test_observed_by_autodiff_equals_louis(name):
     family = family_of(model)
     np.testing.assert_allclose(autodiff_information(theta, X, family, 2), louis_information(theta, X, family, 2),
                                rtol=1e-6, atol=1e-8 * np.abs(louis_information(theta, X, family, 2)).max())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["NormalInverseGaussian", "GeneralizedHyperbolic"])
+def test_observed_standard_errors_agree_with_the_bootstrap(name):
+    """Louis's standard errors against the spread of 300 nonparametric-bootstrap refits (n = 2000, d = 2)."""
+    from normix.inference import bootstrap
+
+    model = make(name)
+    X = model.rvs(2000, seed=21)
+    fit = model.fit(X, tol=1e-9, max_iter=5000, e_step_backend="cpu")
+    observed = fit.standard_errors(X)
+    boot = bootstrap(fit.model, X, n_boot=300, seed=4, bca=False, max_iter=5000)
+    assert boot.n_valid >= 285, boot.failures
+    lower = np.tril_indices(2)
+    for parameter in observed.estimates:
+        ratio = np.asarray(boot.standard_errors[parameter] / observed.standard_errors[parameter])
+        ratio = ratio[lower] if ratio.ndim == 2 else np.atleast_1d(ratio)
+        assert np.all(np.abs(ratio - 1.0) <= 0.15), (parameter, ratio)

@@ -42,15 +42,16 @@ def all_cases():
     """(kernel, family, case, mode) for every case and every way of running the JAX twin.
 
     Each mode of each case compiles its own program.  The fast suite runs the
-    ``regular`` case in all three modes and the other cases under ``jax.jit`` (the
-    way the library calls the kernels); their eager and vmapped runs are marked slow.
+    ``regular`` case under ``jax.jit`` and ``jax.vmap`` and the other cases under
+    ``jax.jit`` (the ways the library calls the kernels); the eager runs, and the
+    vmapped runs of the other cases, are marked slow.
     """
     params = []
     for name, family in sorted(REGISTRY.items()):
         cases = getattr(case_module(family), "CASES", {}).get(name, {})
         for case_name in sorted(cases):
             for mode in MODES:
-                slow = case_name != "regular" and mode != "jit"
+                slow = mode == "eager" or (case_name != "regular" and mode != "jit")
                 params.append(pytest.param(name, family, case_name, mode, id=f"{name}-{case_name}-{mode}",
                                            marks=[pytest.mark.slow] if slow else []))
     return params
